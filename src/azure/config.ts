@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/**
+ * Where fleetcmd's Azure calls go. Real Azure needs none of these set
+ * (DefaultAzureCredential and the public ARM endpoint); the local emulator
+ * sets the endpoint, its CA and a static token.
+ */
+export const azureConfigSchema = z.object({
+  armEndpoint: z.url({ protocol: /^https$/, error: 'must be an https:// URL (the Azure SDK refuses bearer tokens over http)' }).default('https://management.azure.com'),
+  /** PEM file of an extra CA to trust for ARM calls (the emulator's). */
+  armCaFile: z.string().min(1).optional(),
+  /** A static bearer token (the emulator's); DefaultAzureCredential when absent. */
+  armToken: z.string().min(1).optional(),
+  /** Storage for full outputs: a connection string with an account key (Azurite), or... */
+  storageConnectionString: z.string().min(1).optional(),
+  /** ...an account URL, authorised by DefaultAzureCredential (user-delegation SAS). */
+  storageAccountUrl: z.url().optional(),
+});
+export type AzureConfig = z.infer<typeof azureConfigSchema>;
+
+/** Reads the configuration from FLEETCMD_* environment variables. */
+export function azureConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AzureConfig {
+  const parsed = azureConfigSchema.safeParse({
+    armEndpoint: env.FLEETCMD_ARM_ENDPOINT || undefined,
+    armCaFile: env.FLEETCMD_ARM_CA_FILE || undefined,
+    armToken: env.FLEETCMD_ARM_TOKEN || undefined,
+    storageConnectionString: env.FLEETCMD_STORAGE_CONNECTION_STRING || undefined,
+    storageAccountUrl: env.FLEETCMD_STORAGE_ACCOUNT_URL || undefined,
+  });
+  if (!parsed.success) {
+    const names: Record<string, string> = {
+      armEndpoint: 'FLEETCMD_ARM_ENDPOINT',
+      armCaFile: 'FLEETCMD_ARM_CA_FILE',
+      armToken: 'FLEETCMD_ARM_TOKEN',
+      storageConnectionString: 'FLEETCMD_STORAGE_CONNECTION_STRING',
+      storageAccountUrl: 'FLEETCMD_STORAGE_ACCOUNT_URL',
+    };
+    const problems = parsed.error.issues.map((i) => `${names[String(i.path[0])] ?? i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid Azure configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
