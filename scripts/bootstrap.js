@@ -1,0 +1,36 @@
+// Shared first steps of `npm test`, `npm run demo` and the dev stack. Node
+// built-ins only: this runs before node_modules exists on a fresh clone.
+const { spawnSync } = require('node:child_process');
+const { existsSync, statSync } = require('node:fs');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+
+function run(command, args, options = {}) {
+  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (r.status !== 0) {
+    process.stderr.write(`\n${command} ${args.join(' ')} failed (exit ${r.status ?? r.signal})\n`);
+    process.exit(r.status || 1);
+  }
+}
+
+/** npm ci when node_modules is missing or older than the lock file. */
+function ensureInstalled() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  process.stderr.write('installing dependencies (npm ci)...\n');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+/** Compiles src/ to dist/ (worker and emulator processes run from it). */
+function build() {
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+}
+
+/** Finds or builds the Temporal CLI up front, so its progress shows before anything else. */
+function ensureTemporalCli() {
+  run(process.execPath, [join(root, 'dist', 'devstack', 'cli.js'), 'temporal-cli'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+module.exports = { root, run, ensureInstalled, build, ensureTemporalCli };
