@@ -30,7 +30,7 @@ module.exports = tseslint.config(
             name,
             message: 'Workflow code runs in a deterministic sandbox: move Node built-ins to an activity.',
           })),
-          patterns: [{ group: ['**/activities/*', '!**/activities/types'], message: 'Workflows import activity types only (import type).', allowTypeImports: true }],
+          patterns: [{ group: ['**/activities', '**/activities/*'], message: 'Workflows import activity types only (import type).', allowTypeImports: true }],
         },
       ],
     },

@@ -1,2 +1,2 @@
 // The workflow bundle's entry: every workflow type fleetcmd registers.
-export {};
+export { target } from './target';

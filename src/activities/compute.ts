@@ -1,0 +1,71 @@
+import type { ComputeManagementClient, VirtualMachineRunCommand } from '@azure/arm-compute';
+import type { PollerLike, OperationState } from '@azure/core-lro';
+import type { AzureConfig } from '../azure/config';
+import { createComputeClient } from '../azure/clients';
+import { armAgent, armCredential } from '../azure/clients';
+import type { TargetRef } from '../spec/execution';
+
+/**
+ * Run-command operations on one target, whichever kind it is: a VM's
+ * `virtualMachineRunCommands` or a scale-set VM's
+ * `virtualMachineScaleSetVMRunCommands` — same resource, other path.
+ */
+export interface TargetRunCommands {
+  get(name: string, options?: { expand?: 'instanceView' }): Promise<VirtualMachineRunCommand>;
+  list(): AsyncIterable<VirtualMachineRunCommand>;
+  /** Sends the PUT and returns once ARM accepted it; never waits for the operation. */
+  put(name: string, body: VirtualMachineRunCommand): Promise<void>;
+  /** Sends the DELETE and returns once ARM accepted it. */
+  delete(name: string): Promise<void>;
+}
+
+export class ComputeClients {
+  private readonly clients = new Map<string, ComputeManagementClient>();
+  private readonly credential;
+  private readonly agent;
+
+  constructor(private readonly config: AzureConfig) {
+    this.credential = armCredential(config);
+    this.agent = armAgent(config);
+  }
+
+  client(subscriptionId: string): ComputeManagementClient {
+    let client = this.clients.get(subscriptionId);
+    if (!client) {
+      client = createComputeClient(this.config, subscriptionId, { credential: this.credential, agent: this.agent });
+      this.clients.set(subscriptionId, client);
+    }
+    return client;
+  }
+
+  forTarget(target: TargetRef): TargetRunCommands {
+    const client = this.client(target.subscriptionId);
+    if (target.kind === 'vm') {
+      const ops = client.virtualMachineRunCommands;
+      const { resourceGroup: rg, vmName: vm } = target;
+      return {
+        get: (name, o) => ops.getByVirtualMachine(rg, vm, name, o),
+        list: () => ops.listByVirtualMachine(rg, vm),
+        put: (name, body) => submitted(ops.createOrUpdate(rg, vm, name, body)),
+        delete: (name) => submitted(ops.delete(rg, vm, name)),
+      };
+    }
+    const ops = client.virtualMachineScaleSetVMRunCommands;
+    const { resourceGroup: rg, scaleSetName: ss, instanceId: id } = target;
+    return {
+      get: (name, o) => ops.get(rg, ss, id, name, o),
+      list: () => ops.list(rg, ss, id),
+      put: (name, body) => submitted(ops.createOrUpdate(rg, ss, id, name, body)),
+      delete: (name) => submitted(ops.delete(rg, ss, id, name)),
+    };
+  }
+}
+
+/**
+ * The SDK's pollers send the initial request at once; awaiting `submitted()`
+ * surfaces its error without polling. fleetcmd polls the resource itself,
+ * from activity retries, so history does not grow with a script's duration.
+ */
+async function submitted<T>(poller: PollerLike<OperationState<T>, T>): Promise<void> {
+  await poller.submitted();
+}

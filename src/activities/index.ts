@@ -1,0 +1,21 @@
+import { azureConfigFromEnv, type AzureConfig } from '../azure/config';
+import { ComputeClients } from './compute';
+import { OutputStore } from './outputs';
+import { runCommandActivities } from './run-command';
+
+export * from './run-command';
+
+/**
+ * Every activity fleetcmd registers, built from one configuration (the
+ * Temporal samples' dependency-injection shape: a factory returning the
+ * activity functions). Workflows see only `typeof` this, by `import type`.
+ */
+export function createActivities(config: AzureConfig = azureConfigFromEnv()) {
+  const compute = new ComputeClients(config);
+  const outputs = new OutputStore(config);
+  return {
+    ...runCommandActivities({ compute, outputs }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

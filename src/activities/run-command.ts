@@ -1,0 +1,188 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { VirtualMachineRunCommand, VirtualMachineRunCommandInstanceView } from '@azure/arm-compute';
+import type { BlobRef, PollPolicy, RunCommandSpec, StepPlan, TargetRef } from '../spec/execution';
+import { targetKey } from '../spec/execution';
+import { armErrorInfo, armFailure } from './arm-errors';
+import type { ComputeClients } from './compute';
+import type { OutputStore } from './outputs';
+
+/** Tags fleetcmd puts on every run command it creates. */
+export const TAG_SPEC_HASH = 'fleetcmd-spec-hash';
+export const TAG_ROLLOUT = 'fleetcmd-rollout';
+export const TAG_STEP = 'fleetcmd-step';
+
+export interface StepAddress {
+  target: TargetRef;
+  rolloutId: string;
+  step: Pick<StepPlan, 'name' | 'runCommandName'>;
+}
+
+export interface CreateRunCommandInput extends StepAddress {
+  location: string;
+  specHash: string;
+  runCommand: RunCommandSpec;
+  outputContainer?: string;
+}
+
+export interface CreateRunCommandResult {
+  /** false when the resource already existed with this spec (a retried or replayed create). */
+  sent: boolean;
+}
+
+export interface AwaitRunCommandInput {
+  target: TargetRef;
+  runCommandName: string;
+  poll: PollPolicy;
+}
+
+/** The terminal state of a run command, small enough for history. */
+export interface RunCommandOutcome {
+  provisioningState?: string;
+  executionState?: string;
+  executionMessage?: string;
+  exitCode?: number;
+  startTime?: string;
+  endTime?: string;
+  outputTail?: string;
+  errorTail?: string;
+}
+
+export interface CollectOutputInput extends StepAddress {
+  outputContainer?: string;
+}
+
+export interface DeleteRunCommandInput {
+  target: TargetRef;
+  runCommandName: string;
+}
+
+const TERMINAL_EXECUTION = new Set(['Succeeded', 'Failed', 'TimedOut', 'Canceled']);
+
+export function blobPrefix(address: StepAddress): string {
+  return `${address.rolloutId}/${targetKey(address.target)}/${address.step.name}`;
+}
+
+export function runCommandActivities(deps: { compute: ComputeClients; outputs: OutputStore }) {
+  const { compute, outputs } = deps;
+
+  return {
+    /**
+     * Sends the run command's PUT unless it already exists with this spec: a
+     * script runs once per (target, step, rollout) however often this retries.
+     * Returns as soon as ARM accepted the PUT; with asyncExecution false ARM
+     * would hold the operation open until the script ends.
+     */
+    async createRunCommand(input: CreateRunCommandInput): Promise<CreateRunCommandResult> {
+      const ops = compute.forTarget(input.target);
+      const name = input.step.runCommandName;
+      try {
+        const existing = await getOrUndefined(() => ops.get(name));
+        if (existing?.tags?.[TAG_SPEC_HASH] === input.specHash) return { sent: false };
+        const blobs = await outputs.mintStepBlobUris(input.outputContainer, blobPrefix(input), sasLifetimeMs(input.runCommand));
+        const body: VirtualMachineRunCommand = {
+          location: input.location,
+          tags: { [TAG_SPEC_HASH]: input.specHash, [TAG_ROLLOUT]: input.rolloutId, [TAG_STEP]: input.step.name },
+          ...input.runCommand,
+          ...blobs,
+        };
+        await ops.put(name, body);
+        return { sent: true };
+      } catch (err) {
+        throw armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
+      }
+    },
+
+    /**
+     * One GET of the instance view per attempt. Until the script is done the
+     * activity fails with a benign, retryable failure whose nextRetryDelay is
+     * the poll interval: retries add no history events, so a three-day script
+     * costs the same history as a three-second one.
+     */
+    async awaitRunCommand(input: AwaitRunCommandInput): Promise<RunCommandOutcome> {
+      const ops = compute.forTarget(input.target);
+      let resource: VirtualMachineRunCommand;
+      try {
+        resource = await ops.get(input.runCommandName, { expand: 'instanceView' });
+      } catch (err) {
+        throw armFailure(err, backoffMs(attempt(), input.poll));
+      }
+      const outcome = toOutcome(resource);
+      if (isTerminal(outcome)) return outcome;
+      throw ApplicationFailure.create({
+        type: 'RunCommandInProgress',
+        message: `${input.runCommandName} is ${outcome.executionState ?? outcome.provisioningState ?? 'pending'}`,
+        nonRetryable: false,
+        nextRetryDelay: backoffMs(attempt(), input.poll),
+        category: 'BENIGN',
+      });
+    },
+
+    /** Size and sha256 of the full stdout and stderr the agent appended to blobs. */
+    async collectOutput(input: CollectOutputInput): Promise<{ output?: BlobRef; error?: BlobRef }> {
+      const prefix = blobPrefix(input);
+      const [output, error] = await Promise.all([
+        outputs.describe(input.outputContainer, `${prefix}/stdout`),
+        outputs.describe(input.outputContainer, `${prefix}/stderr`),
+      ]);
+      return { output, error };
+    },
+
+    /** Deletes a run command (which kills its script if it still runs). Already gone counts as done. */
+    async deleteRunCommand(input: DeleteRunCommandInput): Promise<void> {
+      try {
+        await compute.forTarget(input.target).delete(input.runCommandName);
+      } catch (err) {
+        if (armErrorInfo(err).statusCode === 404) return;
+        throw armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
+      }
+    },
+  };
+}
+
+/** A 404 on the read means "not created yet"; if the VM itself is missing, the PUT says so with Azure's own error. */
+async function getOrUndefined<T>(get: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await get();
+  } catch (err) {
+    if (armErrorInfo(err).statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+export function toOutcome(resource: VirtualMachineRunCommand): RunCommandOutcome {
+  const view: VirtualMachineRunCommandInstanceView = resource.instanceView ?? {};
+  return {
+    provisioningState: resource.provisioningState,
+    executionState: view.executionState,
+    executionMessage: view.executionMessage,
+    exitCode: view.exitCode,
+    startTime: isoOrUndefined(view.startTime),
+    endTime: isoOrUndefined(view.endTime),
+    outputTail: view.output,
+    errorTail: view.error,
+  };
+}
+
+function isTerminal(outcome: RunCommandOutcome): boolean {
+  return outcome.provisioningState === 'Failed' || TERMINAL_EXECUTION.has(outcome.executionState ?? '');
+}
+
+function isoOrUndefined(value: Date | string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+function attempt(): number {
+  return Context.current().info.attempt;
+}
+
+/** Exponential backoff from the policy's initial interval to its cap, ±20 % jitter so a fleet does not poll in lockstep. */
+export function backoffMs(attemptNumber: number, policy: PollPolicy): number {
+  const base = Math.min(policy.maximumIntervalMs, policy.initialIntervalMs * 1.5 ** Math.max(0, attemptNumber - 1));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+/** The SAS must outlive the script: its timeout plus an hour, or the 7-day maximum when it has none. */
+function sasLifetimeMs(spec: RunCommandSpec): number {
+  return spec.timeoutInSeconds ? spec.timeoutInSeconds * 1000 + 3600_000 : Number.POSITIVE_INFINITY;
+}

@@ -1,0 +1,108 @@
+/**
+ * The shapes that cross from the client into workflows and activities: a
+ * planned runbook (every name and hash already derived) and the small
+ * results that flow back. Pure types and pure functions only: workflow code
+ * imports this module.
+ */
+
+/** One machine: a VM, or a VM of a scale set. */
+export type TargetRef =
+  | { kind: 'vm'; subscriptionId: string; resourceGroup: string; vmName: string }
+  | { kind: 'vmssVm'; subscriptionId: string; resourceGroup: string; scaleSetName: string; instanceId: string };
+
+/** A target's short name: `rg/vm` or `rg/vmss/instanceId` (part of child workflow ids and blob paths). */
+export function targetKey(target: TargetRef): string {
+  return target.kind === 'vm'
+    ? `${target.resourceGroup}/${target.vmName}`
+    : `${target.resourceGroup}/${target.scaleSetName}/${target.instanceId}`;
+}
+
+export interface RunCommandParameter {
+  name: string;
+  value: string;
+}
+
+/** What fleetcmd sends to Azure for one step: Azure's property names. */
+export interface RunCommandSpec {
+  source: { script: string } | { scriptUri: string } | { commandId: string };
+  parameters?: RunCommandParameter[];
+  protectedParameters?: RunCommandParameter[];
+  timeoutInSeconds?: number;
+  runAsUser?: string;
+  runAsPassword?: string;
+  asyncExecution?: boolean;
+  treatFailureAsDeploymentFailure?: boolean;
+}
+
+export interface StepPlan {
+  name: string;
+  dependsOn: string[];
+  /** Azure's resource name: unique per (rollout, step), derived deterministically. */
+  runCommandName: string;
+  /** Stable hash of the spec (without secret values); kept in a tag so a retried PUT is not sent twice. */
+  specHash: string;
+  runCommand: RunCommandSpec;
+}
+
+export type CleanupPolicy = 'afterCollect' | { keepLast: number };
+
+/** How often to look at a running script: backoff from `initialIntervalMs` to `maximumIntervalMs`, with jitter. */
+export interface PollPolicy {
+  initialIntervalMs: number;
+  maximumIntervalMs: number;
+}
+
+export const defaultPollPolicy: PollPolicy = { initialIntervalMs: 5_000, maximumIntervalMs: 60_000 };
+
+export interface RunbookPlan {
+  rolloutId: string;
+  runbookName: string;
+  location: string;
+  steps: StepPlan[];
+  /** Steps run (as their own DAG) on a target whose runbook failed: a rollback. */
+  onFailure?: StepPlan[];
+  /** Container URL for full outputs; the configured storage account's `fleetcmd-output` otherwise. */
+  outputContainer?: string;
+  cleanup: CleanupPolicy;
+  poll?: PollPolicy;
+}
+
+export type StepState = 'Succeeded' | 'Failed' | 'TimedOut' | 'Canceled' | 'Skipped';
+
+export interface BlobRef {
+  /** The blob's URL without any SAS. */
+  url: string;
+  size: number;
+  sha256: string;
+}
+
+export interface StepResult {
+  step: string;
+  runCommandName: string;
+  state: StepState;
+  exitCode?: number;
+  executionState?: string;
+  executionMessage?: string;
+  startTime?: string;
+  endTime?: string;
+  /** The last 4,096 bytes of stdout and stderr, as Azure's instance view reports them. */
+  outputTail?: string;
+  errorTail?: string;
+  output?: BlobRef;
+  error?: BlobRef;
+  /** Azure's error code and message, unaltered, when Azure refused or failed the step. */
+  failure?: { code: string; message: string; statusCode?: number };
+  /** Why a step did not run (Skipped). */
+  reason?: string;
+}
+
+export type TargetState = 'Succeeded' | 'Failed' | 'Canceled' | 'NotStarted';
+
+export interface TargetResult {
+  target: TargetRef;
+  key: string;
+  state: TargetState;
+  steps: StepResult[];
+  onFailure?: StepResult[];
+  reason?: string;
+}

@@ -1,0 +1,143 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  isCancellation,
+  log,
+  proxyActivities,
+} from '@temporalio/workflow';
+import type { Activities, RunCommandOutcome } from '../activities';
+import type { BlobRef, CleanupPolicy, PollPolicy, StepPlan, StepResult, StepState, TargetRef } from '../spec/execution';
+
+/**
+ * One run command on one target, its whole lifecycle: create -> await a
+ * terminal instance view -> collect the output's size and hash -> clean up.
+ * Returns a small result; never throws but for cancellation, after which the
+ * run command is deleted (which kills the script on the VM).
+ */
+export interface StepContext {
+  rolloutId: string;
+  target: TargetRef;
+  location: string;
+  outputContainer?: string;
+  cleanup: CleanupPolicy;
+  poll: PollPolicy;
+}
+
+const writes = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  // Throttling and server errors retry for up to an hour; Azure's 4xx fail at once (nonRetryable).
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const reads = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+/** Beyond a step's own timeout, how long an agent may stay silent before fleetcmd gives up on it. */
+const AGENT_GRACE_SECONDS = 600;
+
+function awaiter(step: StepPlan, poll: PollPolicy) {
+  const timeout = step.runCommand.timeoutInSeconds ?? 0;
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    // No timeout means the script may run for days: poll until it ends.
+    ...(timeout > 0 ? { scheduleToCloseTimeout: `${timeout + AGENT_GRACE_SECONDS} seconds` } : {}),
+    retry: { initialInterval: poll.initialIntervalMs, backoffCoefficient: 1.5, maximumInterval: poll.maximumIntervalMs },
+  }).awaitRunCommand;
+}
+
+export async function runStep(ctx: StepContext, step: StepPlan): Promise<StepResult> {
+  const address = { target: ctx.target, rolloutId: ctx.rolloutId, step: { name: step.name, runCommandName: step.runCommandName } };
+  const base = { step: step.name, runCommandName: step.runCommandName };
+  let result: StepResult;
+  try {
+    await writes.createRunCommand({
+      ...address,
+      location: ctx.location,
+      specHash: step.specHash,
+      runCommand: step.runCommand,
+      outputContainer: ctx.outputContainer,
+    });
+    const outcome = await awaiter(step, ctx.poll)({ target: ctx.target, runCommandName: step.runCommandName, poll: ctx.poll });
+    const blobs = await reads.collectOutput({ ...address, outputContainer: ctx.outputContainer });
+    result = { ...base, ...fromOutcome(outcome, step), ...blobRefs(blobs) };
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => writes.deleteRunCommand({ target: ctx.target, runCommandName: step.runCommandName }));
+      throw err;
+    }
+    result = { ...base, state: 'Failed', failure: failureOf(err) };
+  }
+  if (ctx.cleanup === 'afterCollect' && result.failure?.statusCode !== 404) {
+    await cleanUp(ctx, step);
+  }
+  return result;
+}
+
+/** A failed clean-up does not change what the script did; it is logged, and keepLast/retention catches it later. */
+async function cleanUp(ctx: StepContext, step: StepPlan): Promise<void> {
+  try {
+    await writes.deleteRunCommand({ target: ctx.target, runCommandName: step.runCommandName });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('could not delete run command', { runCommandName: step.runCommandName, error: String(err) });
+  }
+}
+
+function blobRefs(blobs: { output?: BlobRef; error?: BlobRef }): Pick<StepResult, 'output' | 'error'> {
+  return { ...(blobs.output ? { output: blobs.output } : {}), ...(blobs.error ? { error: blobs.error } : {}) };
+}
+
+export function fromOutcome(outcome: RunCommandOutcome, step: StepPlan): Omit<StepResult, 'step' | 'runCommandName'> {
+  const state = stateOf(outcome, step);
+  return {
+    state,
+    exitCode: outcome.exitCode,
+    executionState: outcome.executionState,
+    executionMessage: outcome.executionMessage,
+    startTime: outcome.startTime,
+    endTime: outcome.endTime,
+    outputTail: outcome.outputTail,
+    errorTail: outcome.errorTail,
+    ...(outcome.provisioningState === 'Failed'
+      ? { failure: { code: 'ProvisioningFailed', message: outcome.executionMessage ?? 'the run command failed to provision' } }
+      : {}),
+  };
+}
+
+function stateOf(outcome: RunCommandOutcome, step: StepPlan): StepState {
+  switch (outcome.executionState) {
+    case 'Succeeded':
+      return outcome.provisioningState === 'Failed' ? 'Failed' : 'Succeeded';
+    case 'TimedOut':
+      return 'TimedOut';
+    case 'Canceled':
+      return 'Canceled';
+    default:
+      // The Linux handler never reports TimedOut: a timeout is Failed with exit code -1 once the timeout has elapsed.
+      return outcome.exitCode === -1 && ranForTimeout(outcome, step.runCommand.timeoutInSeconds) ? 'TimedOut' : 'Failed';
+  }
+}
+
+function ranForTimeout(outcome: RunCommandOutcome, timeoutInSeconds: number | undefined): boolean {
+  if (!timeoutInSeconds || !outcome.startTime || !outcome.endTime) return false;
+  const seconds = (Date.parse(outcome.endTime) - Date.parse(outcome.startTime)) / 1000;
+  return seconds >= timeoutInSeconds - 1;
+}
+
+/** Azure's code and message, unaltered, from the activity failure's cause. */
+function failureOf(err: unknown): { code: string; message: string; statusCode?: number } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const detail = (cause.details?.[0] ?? {}) as { statusCode?: number };
+    return { code: cause.type ?? 'Error', message: cause.message, ...(detail.statusCode ? { statusCode: detail.statusCode } : {}) };
+  }
+  if (cause instanceof TimeoutFailure) {
+    return { code: 'AgentUnresponsive', message: 'the run command reported no terminal state within its timeout plus the agent grace period' };
+  }
+  return { code: 'Error', message: err instanceof Error ? err.message : String(err) };
+}
