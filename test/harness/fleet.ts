@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { AzureConfig } from '../../src/azure/config';
+import { createActivities } from '../../src/activities';
+import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
+import { EmulatorAdminClient } from '../../src/emulator/admin-client';
+import { testStack } from './stack';
+
+export const SUBSCRIPTION = '00000000-0000-0000-0000-000000000001';
+
+/**
+ * Everything an integration test of fleetcmd needs, for real: the emulator
+ * (HTTPS, real agents), a Temporal client, and workers running fleetcmd's
+ * activities against the emulator and Azurite — in this process, or as a
+ * separate process that a test can kill -9.
+ */
+export interface Fleet {
+  emulator: EmulatorHandle;
+  admin: EmulatorAdminClient;
+  azure: AzureConfig;
+  client: Client;
+  taskQueue: string;
+  /** Environment for a worker process (FLEETCMD_*). */
+  workerEnv: NodeJS.ProcessEnv;
+  startWorker(): Promise<InProcessWorker>;
+  spawnWorker(): Promise<ChildProcess>;
+  close(): Promise<void>;
+}
+
+export interface InProcessWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+export async function startFleet(options: Partial<EmulatorOptions> = {}): Promise<Fleet> {
+  const stack = testStack();
+  const dataDir = mkdtempSync(join(stack.tmpDir, 'emulator-'));
+  const emulator = await startEmulator({ port: 0, dataDir, timeScale: 0.01, instanceViewRefreshMs: 200, ...options });
+  const admin = new EmulatorAdminClient({ adminUrl: emulator.adminUrl, caCertPem: emulator.caCertPem, token: emulator.token });
+  const azure: AzureConfig = {
+    armEndpoint: emulator.endpoint,
+    armCaFile: emulator.caCertPath,
+    armToken: emulator.token,
+    storageConnectionString: stack.azurite.connectionString,
+  };
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  const client = new Client({ connection, namespace: stack.temporal.namespace });
+  const taskQueue = `fleetcmd-test-${randomUUID()}`;
+  const workerEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    FLEETCMD_TEMPORAL_ADDRESS: stack.temporal.address,
+    FLEETCMD_NAMESPACE: stack.temporal.namespace,
+    FLEETCMD_TASK_QUEUE: taskQueue,
+    FLEETCMD_WORKFLOW_BUNDLE: stack.workflowBundlePath,
+    FLEETCMD_ARM_ENDPOINT: azure.armEndpoint,
+    FLEETCMD_ARM_CA_FILE: azure.armCaFile,
+    FLEETCMD_ARM_TOKEN: azure.armToken,
+    FLEETCMD_STORAGE_CONNECTION_STRING: azure.storageConnectionString,
+  };
+  const workers = new Set<InProcessWorker>();
+  const children = new Set<ChildProcess>();
+
+  return {
+    emulator,
+    admin,
+    azure,
+    client,
+    taskQueue,
+    workerEnv,
+    async startWorker() {
+      const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });
+      const worker = await Worker.create({
+        connection: nativeConnection,
+        namespace: stack.temporal.namespace,
+        taskQueue,
+        workflowBundle: { codePath: stack.workflowBundlePath },
+        activities: createActivities(azure),
+      });
+      const running = worker.run();
+      const handle: InProcessWorker = {
+        worker,
+        async stop() {
+          workers.delete(handle);
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await running.catch(() => undefined);
+          await nativeConnection.close();
+        },
+      };
+      workers.add(handle);
+      return handle;
+    },
+    async spawnWorker() {
+      const root = join(__dirname, '..', '..');
+      const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'worker.ts')], {
+        cwd: root,
+        env: workerEnv,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      return child;
+    },
+    async close() {
+      await Promise.all([...workers].map((w) => w.stop()));
+      children.forEach((c) => c.kill('SIGKILL'));
+      await connection.close();
+      await emulator.stop();
+    },
+  };
+}
+
+export async function waitFor<T>(check: () => Promise<T | undefined | false>, options: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'a condition'}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
