@@ -2,8 +2,10 @@ import { azureConfigFromEnv, type AzureConfig } from '../azure/config';
 import { ComputeClients } from './compute';
 import { OutputStore } from './outputs';
 import { runCommandActivities } from './run-command';
+import { targetActivities } from './targets';
 
 export * from './run-command';
+export * from './targets';
 
 /**
  * Every activity fleetcmd registers, built from one configuration (the
@@ -15,6 +17,7 @@ export function createActivities(config: AzureConfig = azureConfigFromEnv()) {
   const outputs = new OutputStore(config);
   return {
     ...runCommandActivities({ compute, outputs }),
+    ...targetActivities({ compute, outputs, defaultSubscriptionId: process.env.FLEETCMD_SUBSCRIPTION_ID }),
   };
 }
 

@@ -86,6 +86,21 @@ export class OutputStore {
     }
   }
 
+  /** A small JSON document beside the outputs (a rollout's resolved target list). */
+  async writeJson(containerUrl: string | undefined, blobName: string, value: unknown): Promise<void> {
+    const container = this.container(containerUrl);
+    await this.ensureContainer(container);
+    const body = JSON.stringify(value);
+    await container.getBlockBlobClient(blobName).upload(body, Buffer.byteLength(body), {
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+    });
+  }
+
+  async readJson<T>(containerUrl: string | undefined, blobName: string): Promise<T> {
+    const buffer = await this.container(containerUrl).getBlobClient(blobName).downloadToBuffer();
+    return JSON.parse(buffer.toString('utf8')) as T;
+  }
+
   private async ensureContainer(container: ContainerClient): Promise<void> {
     if (this.ensured.has(container.containerName)) return;
     await container.createIfNotExists();

@@ -24,7 +24,7 @@ export interface RunCommandParameter {
 
 /** What fleetcmd sends to Azure for one step: Azure's property names. */
 export interface RunCommandSpec {
-  source: { script: string } | { scriptUri: string } | { commandId: string };
+  source: { script: string } | { scriptUri: string; scriptUriManagedIdentity?: { clientId?: string; objectId?: string } } | { commandId: string };
   parameters?: RunCommandParameter[];
   protectedParameters?: RunCommandParameter[];
   timeoutInSeconds?: number;

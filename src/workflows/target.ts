@@ -1,6 +1,9 @@
+import { CancellationScope, getExternalWorkflowHandle, isCancellation, log } from '@temporalio/workflow';
 import type { RunbookPlan, StepPlan, StepResult, TargetRef, TargetResult } from '../spec/execution';
+import type { TargetDone } from '../spec/rollout';
 import { defaultPollPolicy, targetKey } from '../spec/execution';
 import { runStep, type StepContext } from './step';
+import { targetDoneSignal } from './signals';
 
 /**
  * One target's runbook: a DAG of steps ordered by dependsOn. A step starts
@@ -11,6 +14,8 @@ import { runStep, type StepContext } from './step';
 export interface TargetInput {
   plan: RunbookPlan;
   target: TargetRef;
+  /** Set when a rollout started this target: where to report the outcome, and the target's index there. */
+  report?: { rolloutWorkflowId: string; index: number };
 }
 
 export async function target(input: TargetInput): Promise<TargetResult> {
@@ -24,11 +29,59 @@ export async function target(input: TargetInput): Promise<TargetResult> {
     poll: plan.poll ?? defaultPollPolicy,
   };
   const key = targetKey(input.target);
-  // A cancelled target throws out of here and ends as Canceled, its run commands already deleted.
+  try {
+    const result = await runRunbook(ctx, plan, input.target, key);
+    await report(input, { index: input.report?.index ?? 0, key, state: result.state, ...summarize(result) });
+    return result;
+  } catch (err) {
+    // A cancelled target has already deleted its run commands; it tells its rollout, then ends as Canceled.
+    const state = isCancellation(err) ? 'Canceled' : 'Failed';
+    await CancellationScope.nonCancellable(() =>
+      report(input, { index: input.report?.index ?? 0, key, state, reason: err instanceof Error ? err.message : String(err) }),
+    );
+    throw err;
+  }
+}
+
+async function runRunbook(ctx: StepContext, plan: RunbookPlan, target: TargetRef, key: string): Promise<TargetResult> {
   const steps = await runDag(ctx, plan.steps);
-  if (steps.every((s) => s.state === 'Succeeded')) return { target: input.target, key, state: 'Succeeded', steps };
+  if (steps.every((s) => s.state === 'Succeeded')) return { target, key, state: 'Succeeded', steps };
   const onFailure = plan.onFailure?.length ? await runDag(ctx, plan.onFailure) : undefined;
-  return { target: input.target, key, state: 'Failed', steps, ...(onFailure ? { onFailure } : {}) };
+  return { target, key, state: 'Failed', steps, ...(onFailure ? { onFailure } : {}) };
+}
+
+async function report(input: TargetInput, done: TargetDone): Promise<void> {
+  if (!input.report) return;
+  try {
+    await getExternalWorkflowHandle(input.report.rolloutWorkflowId).signal(targetDoneSignal, done);
+  } catch (err) {
+    // The rollout has already ended (it was terminated): nobody is left to tell.
+    log.warn('could not report to the rollout', { rollout: input.report.rolloutWorkflowId, error: String(err) });
+  }
+}
+
+/** The step that decided the outcome: the first that did not succeed, else the last. */
+export function summarize(result: TargetResult): Pick<TargetDone, 'signature' | 'reason'> {
+  const decisive = result.steps.find((s) => s.state !== 'Succeeded') ?? result.steps[result.steps.length - 1];
+  if (!decisive) return {};
+  const snippet = decisive.failure
+    ? `${decisive.failure.code}: ${decisive.failure.message}`
+    : lastLine(decisive.state === 'Succeeded' ? decisive.outputTail : decisive.errorTail || decisive.outputTail) ?? decisive.reason;
+  return {
+    signature: {
+      step: decisive.step,
+      state: decisive.state,
+      ...(decisive.exitCode !== undefined ? { exitCode: decisive.exitCode } : {}),
+      ...(decisive.output ? { sha256: decisive.output.sha256 } : {}),
+      ...(snippet ? { snippet: snippet.slice(0, 200) } : {}),
+    },
+    ...(result.state !== 'Succeeded' ? { reason: `${decisive.step}: ${snippet ?? decisive.state}`.slice(0, 300) } : {}),
+  };
+}
+
+function lastLine(text: string | undefined): string | undefined {
+  const line = text?.trimEnd().split('\n').pop()?.trim();
+  return line ? line : undefined;
 }
 
 /** Walks the DAG: every step whose dependencies all succeeded starts at once. */

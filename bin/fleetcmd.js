@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// fleetcmd's command line: runs the compiled CLI (npm ci builds it; `npm run build` after edits).
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+const cli = join(__dirname, '..', 'dist', 'client', 'cli.js');
+if (!existsSync(cli)) {
+  process.stderr.write('fleetcmd is not built yet: run `npm run build` in the fleetcmd folder\n');
+  process.exit(1);
+}
+require(cli)
+  .runCli(process.argv)
+  .catch((err) => {
+    process.stderr.write(`fleetcmd: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,33 @@
+import type { Client } from '@temporalio/client';
+import type { RunbookPlan, TargetRef, TargetResult } from '../spec/execution';
+import { targetKey } from '../spec/execution';
+import type { target as targetWorkflow } from '../workflows/target';
+
+/** `<resourceGroup>/<vm>` or `<resourceGroup>/<scaleSet>/<instanceId>`, in a subscription. */
+export function parseTargetArg(value: string, subscriptionId: string): TargetRef {
+  const parts = value.split('/');
+  if (parts.length === 2 && parts.every(Boolean)) {
+    return { kind: 'vm', subscriptionId, resourceGroup: parts[0], vmName: parts[1] };
+  }
+  if (parts.length === 3 && parts.every(Boolean)) {
+    return { kind: 'vmssVm', subscriptionId, resourceGroup: parts[0], scaleSetName: parts[1], instanceId: parts[2] };
+  }
+  throw new Error(`--vm ${JSON.stringify(value)}: expected <resourceGroup>/<vm> or <resourceGroup>/<scaleSet>/<instanceId>`);
+}
+
+/** The child-workflow id of one target in a rollout (`<rolloutId>/<target>`): deterministic, so a start is idempotent. */
+export function targetWorkflowId(rolloutId: string, target: TargetRef): string {
+  return `${rolloutId}/${targetKey(target)}`;
+}
+
+/** Runs one target's runbook to the end and returns its result. */
+export async function runOnTarget(
+  client: Client,
+  options: { plan: RunbookPlan; target: TargetRef; taskQueue: string },
+): Promise<TargetResult> {
+  return client.workflow.execute<typeof targetWorkflow>('target', {
+    taskQueue: options.taskQueue,
+    workflowId: targetWorkflowId(options.plan.rolloutId, options.target),
+    args: [{ plan: options.plan, target: options.target }],
+  });
+}
