@@ -60,8 +60,9 @@ export function editDistance(a: string, b: string): number {
 /**
  * The candidate a typo most likely meant, or undefined when none is close.
  * Close means a small edit distance relative to the word's length (a third
- * of it, at least 1), compared case-insensitively so `dependson` finds
- * `dependsOn`; ties go to the earlier candidate.
+ * of it, at least 1) or the word being the start of the candidate,
+ * compared case-insensitively so `dependson` finds `dependsOn`; ties go to
+ * the earlier candidate.
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const lower = word.toLowerCase();
@@ -69,7 +70,9 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     if (candidate === word) continue;
-    const distance = editDistance(lower, candidate.toLowerCase());
+    const other = candidate.toLowerCase();
+    // A cut-short word ("val" for "value") is as likely a slip as a typo.
+    const distance = lower.length >= 3 && other.startsWith(lower) ? 1 : editDistance(lower, other);
     const limit = Math.max(1, Math.floor(Math.max(word.length, candidate.length) / 3));
     if (distance <= limit && distance < bestDistance) {
       best = candidate;
