@@ -54,6 +54,7 @@ export async function runStep(ctx: StepContext, step: StepPlan): Promise<StepRes
   const address = { target: ctx.target, rolloutId: ctx.rolloutId, step: { name: step.name, runCommandName: step.runCommandName } };
   const base = { step: step.name, runCommandName: step.runCommandName };
   let result: StepResult;
+  let created = false;
   try {
     await writes.createRunCommand({
       ...address,
@@ -62,17 +63,20 @@ export async function runStep(ctx: StepContext, step: StepPlan): Promise<StepRes
       runCommand: step.runCommand,
       outputContainer: ctx.outputContainer,
     });
+    created = true;
     const outcome = await awaiter(step, ctx.poll)({ target: ctx.target, runCommandName: step.runCommandName, poll: ctx.poll });
     const blobs = await reads.collectOutput({ ...address, outputContainer: ctx.outputContainer });
     result = { ...base, ...fromOutcome(outcome, step), ...blobRefs(blobs) };
   } catch (err) {
     if (isCancellation(err)) {
+      // The PUT may have reached Azure even if its activity was cancelled: delete either way (a 404 is fine).
       await CancellationScope.nonCancellable(() => writes.deleteRunCommand({ target: ctx.target, runCommandName: step.runCommandName }));
       throw err;
     }
     result = { ...base, state: 'Failed', failure: failureOf(err) };
   }
-  if (ctx.cleanup === 'afterCollect' && result.failure?.statusCode !== 404) {
+  // Nothing to clean when Azure refused the PUT itself.
+  if (ctx.cleanup === 'afterCollect' && created) {
     await cleanUp(ctx, step);
   }
   return result;

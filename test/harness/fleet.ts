@@ -6,11 +6,11 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { AzureConfig } from '../../src/azure/config';
 import { createActivities } from '../../src/activities';
-import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
+import { DEFAULT_SUBSCRIPTION_ID, startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
 import { EmulatorAdminClient } from '../../src/emulator/admin-client';
 import { testStack } from './stack';
 
-export const SUBSCRIPTION = '00000000-0000-0000-0000-000000000001';
+export const SUBSCRIPTION = DEFAULT_SUBSCRIPTION_ID;
 
 /**
  * Everything an integration test of fleetcmd needs, for real: the emulator
@@ -39,7 +39,8 @@ export interface InProcessWorker {
 export async function startFleet(options: Partial<EmulatorOptions> = {}): Promise<Fleet> {
   const stack = testStack();
   const dataDir = mkdtempSync(join(stack.tmpDir, 'emulator-'));
-  const emulator = await startEmulator({ port: 0, dataDir, timeScale: 0.01, instanceViewRefreshMs: 200, ...options });
+  // Throttling is off unless a test turns it on: most tests are about something else.
+  const emulator = await startEmulator({ port: 0, dataDir, timeScale: 0.01, instanceViewRefreshMs: 200, throttling: { enabled: false }, ...options });
   const admin = new EmulatorAdminClient({ adminUrl: emulator.adminUrl, caCertPem: emulator.caCertPem, token: emulator.token });
   const azure: AzureConfig = {
     armEndpoint: emulator.endpoint,
