@@ -2,6 +2,8 @@ import { POLL, RG, startTestEmulator, SUBSCRIPTION, type EmulatorFixture } from 
 
 /** Acceptance 1: the unchanged ComputeManagementClient (v24) drives the emulator over HTTPS. */
 
+jest.setTimeout(30_000);
+
 let fx: EmulatorFixture;
 beforeAll(async () => {
   fx = await startTestEmulator();

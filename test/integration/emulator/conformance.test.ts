@@ -114,6 +114,8 @@ async function replay(fx: EmulatorFixture, interactions: Interaction[]): Promise
   return transitions;
 }
 
+jest.setTimeout(30_000);
+
 let fx: EmulatorFixture;
 beforeAll(async () => {
   fx = await startTestEmulator({
