@@ -264,6 +264,11 @@ export function importArmTemplate(template: unknown, options: ArmImportOptions =
     const [set, instance] = m.slice(5).split('/');
     scaleSets.set(set, [...(scaleSets.get(set) ?? []), instance]);
   }
+  if (scaleSets.size > 0 && options.resourceGroup === undefined) {
+    const first = found.find((rc) => rc.machine.startsWith('vmss:')) as FoundRunCommand;
+    report(first.path, 'a scale set is found by its resource group, which a template does not name: give the resourceGroup in the import options');
+    return { ok: false, problems };
+  }
   const targets: Record<string, unknown> = {};
   if (options.subscriptionId !== undefined) targets.subscriptionId = options.subscriptionId;
   if (options.resourceGroup !== undefined) targets.resourceGroup = options.resourceGroup;

@@ -7,6 +7,7 @@ import { access, readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { type Document, LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { type ArmImportOptions, importArmTemplate, isArmTemplate } from './arm-template';
+import { findJsonSyntaxError } from './json-syntax';
 import { type PathSegment, type Problem, formatProblems, parsePath, sortProblems } from './problems';
 import { type Runbook, isMapping } from './runbook';
 import { validateRunbook } from './validate';
@@ -98,14 +99,15 @@ function parseSource(text: string, format: 'yaml' | 'json'): Source | { ok: fals
     }));
 
   if (format === 'json') {
+    const syntax = findJsonSyntaxError(text);
+    if (syntax !== undefined) {
+      return { ok: false, problems: [{ path: '', message: `JSON syntax: ${syntax.message}`, line: lineCounter.linePos(syntax.offset).line }] };
+    }
     let data: unknown;
     try {
       data = JSON.parse(text);
     } catch (error) {
-      const message = (error as Error).message;
-      const position = /position (\d+)/.exec(message);
-      const line = position ? lineCounter.linePos(Number(position[1])).line : text.split('\n').length;
-      return { ok: false, problems: [{ path: '', message: `JSON syntax: ${message.replace(/ in JSON at position \d+.*$/, '')}`, line }] };
+      return { ok: false, problems: [{ path: '', message: `JSON syntax: ${(error as Error).message}` }] };
     }
     const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
     if (duplicates.length > 0) return { ok: false, problems: yamlProblems(duplicates) };

@@ -62,7 +62,7 @@ export interface Step {
 
 export interface ScaleSetSelector {
   name: string;
-  /** Looked up like a bare VM name (see Targets) when omitted. */
+  /** When omitted, the one resource group of `targets` (validation requires there be exactly one). */
   resourceGroup?: string;
   /** All instances when omitted. */
   instanceIds?: string[];

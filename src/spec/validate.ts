@@ -309,6 +309,17 @@ function targetProblems(targets: unknown, report: Report): void {
     if (isMapping(value)) return Object.keys(value).length > 0;
     return true;
   });
+  // Scale sets are listed per resource group (there is no subscription-wide
+  // lookup by name), so each needs one, its own or the targets' only one.
+  const groups = targets.resourceGroups !== undefined ? targets.resourceGroups : targets.resourceGroup !== undefined ? [targets.resourceGroup] : [];
+  const oneGroup = Array.isArray(groups) && groups.length === 1;
+  if (Array.isArray(targets.scaleSets) && !oneGroup) {
+    targets.scaleSets.forEach((scaleSet: unknown, i) => {
+      if (isMapping(scaleSet) && scaleSet.resourceGroup === undefined) {
+        report(['targets', 'scaleSets', i, 'resourceGroup'], 'is required here: targets does not name exactly one resourceGroup to find the scale set in');
+      }
+    });
+  }
   if (!selects) {
     report(['targets'], 'selects no machines; give at least one of resourceGroup, resourceGroups, tags, vms or scaleSets');
   }
