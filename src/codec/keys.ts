@@ -155,18 +155,18 @@ function parseKeysSetting(value: string): Keyring {
 }
 
 function parsePairs(value: string): Keyring {
-  const keys: Record<string, string> = {};
+  const keys = new Map<string, string>();
   let current: string | undefined;
   for (const [index, entry] of value.split(',').entries()) {
     const colon = entry.indexOf(':');
     if (colon < 0) throw new CodecConfigError(KEYS_SETTING, `entry ${index + 1} is not id:base64key`);
     const id = entry.slice(0, colon).trim();
-    if (id in keys) throw new CodecConfigError(KEYS_SETTING, `key ${quoteId(id)} is listed twice`);
-    keys[id] = entry.slice(colon + 1).trim();
+    if (keys.has(id)) throw new CodecConfigError(KEYS_SETTING, `key ${quoteId(id)} is listed twice`);
+    keys.set(id, entry.slice(colon + 1).trim());
     current ??= id;
   }
   if (current === undefined) throw new CodecConfigError(KEYS_SETTING, 'no keys');
-  return Keyring.create({ current, keys, setting: KEYS_SETTING });
+  return Keyring.create({ current, keys: Object.fromEntries(keys), setting: KEYS_SETTING });
 }
 
 function parseKeyFile(path: string, readFile: (path: string) => string): Keyring {

@@ -96,3 +96,8 @@ test('generateKey makes a fresh 32-byte key under a dated id that loads back', (
   expect(generateKey().key).not.toBe(generated.key);
   expect(loadKeyring({ FLEETCMD_CODEC_KEYS: `${generated.id}:${generated.key}` })?.currentKeyId).toBe(generated.id);
 });
+
+test('a key id listed twice in FLEETCMD_CODEC_KEYS is refused', () => {
+  expect(() => loadKeyring({ FLEETCMD_CODEC_KEYS: `k1:${keyA},k1:${keyB}` })).toThrow('FLEETCMD_CODEC_KEYS: key "k1" is listed twice');
+  expect(loadKeyring({ FLEETCMD_CODEC_KEYS: `constructor:${keyA}` })?.currentKeyId).toBe('constructor');
+});
