@@ -319,10 +319,22 @@ export class RunCommandService {
     record.run = run;
   }
 
-  /** Makes the agent's last report visible, unless the agent hangs. */
+  /**
+   * Makes the agent's last report visible. A hung agent got as far as saying
+   * the script started (the instance view shows Running) and then goes silent:
+   * nothing more is published and provisioning never completes, until the
+   * fault is cleared.
+   */
   private publish(vm: SimulatedVm, record: RunCommandRecord): void {
     const agent = record.agent;
-    if (!agent || this.deps.faults.vm(vm.key).hungAgent) return;
+    if (!agent) return;
+    if (this.deps.faults.vm(vm.key).hungAgent) {
+      if (record.instanceView.executionState === 'Pending' && agent.view.startTime) {
+        record.instanceView = { ...agent.view, executionState: 'Running', executionMessage: 'Execution in progress', exitCode: 0, output: '', error: '', endTime: undefined };
+        this.touch(record);
+      }
+      return;
+    }
     record.instanceView = agent.view;
     this.touch(record);
     if (TERMINAL.has(record.provisioningState) || record.deleting) return;
