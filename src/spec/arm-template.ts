@@ -483,14 +483,19 @@ function templateScope(
           throw new AlreadyReported('no value');
         }
         const type = typeof definition.type === 'string' ? definition.type.toLowerCase() : undefined;
+        // A secure parameter's value is never repeated in a message.
+        const shown = type?.startsWith('secure') ? 'its value' : JSON.stringify(value);
         const check = type === undefined ? undefined : PARAMETER_TYPES[type];
         if (check !== undefined && !check(value)) {
-          report(path, `is declared ${String(definition.type)}, but its value is ${JSON.stringify(value)}`);
+          report(path, `is declared ${String(definition.type)}, but ${type?.startsWith('secure') ? 'its value is not' : `its value is ${shown}`}`);
           throw new AlreadyReported('parameter type');
         }
         if (Array.isArray(definition.allowedValues) && !definition.allowedValues.some((a: unknown) => canonicalJson(a) === canonicalJson(value))) {
-          const guess = typeof value === 'string' ? closest(value, definition.allowedValues.filter((a): a is string => typeof a === 'string')) : undefined;
-          report(path, `${JSON.stringify(value)} is not one of its allowedValues${guess === undefined ? '' : `; did you mean "${guess}"?`}`);
+          const guess =
+            typeof value === 'string' && !type?.startsWith('secure')
+              ? closest(value, definition.allowedValues.filter((a): a is string => typeof a === 'string'))
+              : undefined;
+          report(path, `${shown} is not one of its allowedValues${guess === undefined ? '' : `; did you mean "${guess}"?`}`);
           throw new AlreadyReported('allowed values');
         }
         return value;

@@ -269,17 +269,24 @@ const nonEmpty = (what: string) =>
 const httpUrl = (what: string) =>
   z.url({ protocol: /^https?$/, error: (iss) => `${show(iss.input)} is not an http(s) URL; ${what}` });
 
-const parameterSchema = z.strictObject({
-  name: z.string({ error: (iss) => (iss.input === undefined ? 'is required (use "" for a positional parameter)' : `must be a string, not ${show(iss.input)}`) }),
-  value: z.string({
-    error: (iss) =>
-      iss.input === undefined
-        ? 'is required'
-        : typeof iss.input === 'number' || typeof iss.input === 'boolean'
-          ? `must be a string; quote it: "${String(iss.input)}"`
-          : `must be a string, not ${show(iss.input)}`,
-  }),
-});
+/**
+ * A parameter. A protected one's value is a secret: its messages never
+ * repeat it (DESIGN.md: secrets never appear in clear in CLI output).
+ */
+const parameter = (secret: boolean) =>
+  z.strictObject({
+    name: z.string({ error: (iss) => (iss.input === undefined ? 'is required (use "" for a positional parameter)' : `must be a string, not ${show(iss.input)}`) }),
+    value: z.string({
+      error: (iss) =>
+        iss.input === undefined
+          ? 'is required'
+          : secret
+            ? 'must be a string; put the value in quotes'
+            : typeof iss.input === 'number' || typeof iss.input === 'boolean'
+              ? `must be a string; quote it: "${String(iss.input)}"`
+              : `must be a string, not ${show(iss.input)}`,
+    }),
+  });
 
 const managedIdentitySchema = z
   .strictObject({ clientId: z.string().min(1).optional(), objectId: z.string().min(1).optional() })
@@ -349,11 +356,11 @@ const stepSchema = z
     scriptUri: httpUrl('Azure downloads the script from an http(s) URL (a SAS URL or a public one)').optional(),
     scriptUriManagedIdentity: managedIdentitySchema.optional(),
     commandId: nonEmpty('the id of a built-in command, e.g. RunShellScript').optional(),
-    parameters: z.array(parameterSchema).optional(),
-    protectedParameters: z.array(parameterSchema).optional(),
+    parameters: z.array(parameter(false)).optional(),
+    protectedParameters: z.array(parameter(true)).optional(),
     timeoutInSeconds: timeoutSchema.optional(),
     runAsUser: nonEmpty('the user account on the VM').optional(),
-    runAsPassword: z.string().optional(),
+    runAsPassword: z.string({ error: 'must be a string; put the password in quotes' }).optional(),
     asyncExecution: z.boolean().optional(),
     treatFailureAsDeploymentFailure: z.boolean().optional(),
   })

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { findCycles, formatCycle } from './plan';
-import { type PathSegment, type Problem, closest, didYouMean, formatPath, show, uniqueProblems } from './problems';
+import { type PathSegment, type Problem, closest, didYouMean, formatPath, show as showValue, uniqueProblems } from './problems';
 import {
   MANAGED_IDENTITY_KEYS,
   OUTPUT_KEYS,
@@ -55,6 +55,9 @@ const TYPE_NAMES: Record<string, string> = {
 /** Default sentences for the schema's checks that carry no message of their own. */
 function plainSentence(issue: RawIssue): string {
   const input = issue.input;
+  // Secrets are never repeated back (DESIGN.md: not in clear in CLI output).
+  const secret = (issue.path ?? []).some((p) => p === 'protectedParameters' || p === 'runAsPassword');
+  const show = (value: unknown) => (secret ? 'the value given' : showValue(value));
   switch (issue.code) {
     case 'invalid_type':
       if (input === undefined) return 'is required';

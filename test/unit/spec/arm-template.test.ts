@@ -345,3 +345,12 @@ describe('ARM expressions', () => {
     expect(() => ev(text)).toThrow(ArmExpressionError);
   });
 });
+
+describe('ARM secure parameters', () => {
+  it('are never repeated back in problems', () => {
+    const parameters = { password: { type: 'securestring', allowedValues: ['only-this'] } };
+    const rc = runCommand('web-001/a', { source: { script: 'x' }, runAsUser: 'u', runAsPassword: "[parameters('password')]" });
+    const found = problemsOf(importOf([rc], { parameters }, { parameters: { password: 'hunter2-secret' } }));
+    expect(found).toEqual([{ path: 'parameters.password', message: 'its value is not one of its allowedValues' }]);
+  });
+});

@@ -254,8 +254,8 @@ describe('validation reports', () => {
   });
 
   it('a parameter value that is not a string, with how to quote it', () => {
-    expect(only(withSteps({ name: 'a', script: 'x', protectedParameters: [{ name: 'N', value: 3 }] }))).toEqual({
-      path: 'steps[0].protectedParameters[0].value',
+    expect(only(withSteps({ name: 'a', script: 'x', parameters: [{ name: 'N', value: 3 }] }))).toEqual({
+      path: 'steps[0].parameters[0].value',
       message: 'must be a string; quote it: "3"',
     });
   });
@@ -382,5 +382,19 @@ describe('validation reports', () => {
 
   it('a document that is not a mapping', () => {
     expect(only(['a'] as unknown as Doc)).toEqual({ path: '', message: 'must be a mapping (key: value), not a list' });
+  });
+});
+
+describe('secrets in problems', () => {
+  const secret = 987654;
+
+  it.each([
+    ['a protected parameter value', { protectedParameters: [{ name: 'PIN', value: secret }] }],
+    ['protectedParameters that are not a list', { protectedParameters: String(secret) }],
+    ['a runAsPassword that is not a string', { runAsUser: 'u', runAsPassword: secret }],
+  ])('are never repeated back: %s', (_what, fields) => {
+    const found = problems(withSteps({ name: 'a', script: 'x', ...fields }));
+    expect(found).toHaveLength(1);
+    expect(JSON.stringify(found)).not.toContain(String(secret));
   });
 });
