@@ -25,8 +25,9 @@ export interface StepContext {
   poll: PollPolicy;
 }
 
+// Short attempt timeouts: an ARM call takes seconds, and a worker that died mid-call is noticed this soon.
 const writes = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '30 seconds',
   // Throttling and server errors retry for up to an hour; Azure's 4xx fail at once (nonRetryable).
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -43,7 +44,7 @@ const AGENT_GRACE_SECONDS = 600;
 function awaiter(step: StepPlan, poll: PollPolicy) {
   const timeout = step.runCommand.timeoutInSeconds ?? 0;
   return proxyActivities<Activities>({
-    startToCloseTimeout: '1 minute',
+    startToCloseTimeout: '20 seconds',
     // No timeout means the script may run for days: poll until it ends.
     ...(timeout > 0 ? { scheduleToCloseTimeout: `${timeout + AGENT_GRACE_SECONDS} seconds` } : {}),
     retry: { initialInterval: poll.initialIntervalMs, backoffCoefficient: 1.5, maximumInterval: poll.maximumIntervalMs },
