@@ -303,15 +303,16 @@ export class RunCommandService {
         },
         processEnded: (exitCode, state) => {
           if (record.runRecord) this.deps.counters.runEnded(record.runRecord, exitCode, state);
-          if (record.sequence === sequence) {
-            record.process = undefined;
-            record.runRecord = undefined;
-          }
+          // record.process stays until the agent's final report: a stop in between still finds the output files.
+          if (record.sequence === sequence) record.runRecord = undefined;
         },
         report: (view, phase) => {
           if (!this.isCurrent(record, sequence)) return;
           record.agent = { view, started: true, finished: phase === 'finished' };
-          if (phase === 'finished') record.run = undefined;
+          if (phase === 'finished') {
+            record.run = undefined;
+            record.process = undefined;
+          }
           this.publish(vm, record);
         },
       },
