@@ -10,7 +10,6 @@ if (!existsSync(cli)) {
 }
 require(cli)
   .runCli(process.argv)
-  .catch((err) => {
-    process.stderr.write(`fleetcmd: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+  .then((code) => {
+    process.exitCode = code;
   });

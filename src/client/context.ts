@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { loadRunbookFile } from '../spec/load';
+import { formatProblems } from '../spec/problems';
+import type { Runbook } from '../spec/runbook';
+import { connectClient, temporalTarget, type TemporalTarget } from './connection';
+import type { Client } from '@temporalio/client';
+
+/**
+ * What every command needs: where Temporal is, how to print, and one way to
+ * fail. Commands throw CliError (with an exit code) instead of exiting, so
+ * the whole CLI runs in-process in tests.
+ */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** True when stdout is a terminal (progress bars); false when piped. */
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo: CliIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  isTTY: Boolean(process.stdout.isTTY),
+  env: process.env,
+};
+
+export interface CliContext {
+  io: CliIo;
+  temporal(): TemporalTarget;
+  /** Runs `fn` with a connected client and closes it after. */
+  withClient<T>(fn: (client: Client) => Promise<T>): Promise<T>;
+  loadRunbook(file: string): Promise<Runbook>;
+  /** Sets the process's exit code without exiting (the last command's word wins). */
+  setExitCode(code: number): void;
+}
+
+export function cliContext(program: Command, io: CliIo, exitCode: { value: number }): CliContext {
+  const temporal = (): TemporalTarget => {
+    const o = program.opts<{ address?: string; namespace?: string; taskQueue?: string }>();
+    return temporalTarget({ address: o.address, namespace: o.namespace, taskQueue: o.taskQueue }, io.env);
+  };
+  return {
+    io,
+    temporal,
+    async withClient(fn) {
+      const { client, close } = await connectClient(temporal());
+      try {
+        return await fn(client);
+      } finally {
+        await close();
+      }
+    },
+    async loadRunbook(file) {
+      const loaded = await loadRunbookFile(file);
+      if (!loaded.ok) {
+        io.err(`${formatProblems(loaded.problems, file)}\n`);
+        throw new CliError(`${loaded.problems.length} problem(s) in ${file}; nothing was started`);
+      }
+      if (loaded.warnings.length) io.err(`${formatProblems(loaded.warnings, file)}\n`);
+      return loaded.runbook;
+    },
+    setExitCode(code) {
+      exitCode.value = code;
+    },
+  };
+}
