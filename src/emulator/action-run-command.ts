@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { startActionRun, type ActionRunResult } from './agent';
 import { armErrors } from './arm-errors';
 import { findBuiltInCommand } from './builtin-commands';
@@ -121,9 +120,5 @@ export class ActionRunCommandService {
   /** An action run cut short by a restart or reset. */
   interrupt(operationId: string, reason: string): void {
     this.deps.operations.complete(operationId, 'Failed', { error: { code: 'InternalExecutionError', message: reason } });
-  }
-
-  sandboxPath(vm: SimulatedVm): string {
-    return join(this.deps.sandboxDir(vm), 'action');
   }
 }

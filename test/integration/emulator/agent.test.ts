@@ -262,3 +262,17 @@ test('protectedParameters, runAsPassword and SAS tokens are never echoed', async
   }
   expect(single.json.properties.outputBlobUri).toBe(blob.sasUri.split('?')[0]);
 });
+
+test('with the realistic profile a run command is Pending until the agent picks it up', async () => {
+  const realistic = await startTestEmulator({ latencyProfile: 'realistic', timeScale: 0.05 });
+  try {
+    const put = await raw(realistic.handle, 'PUT', runCommandPath('web-001', 'slow-pickup'), { body: { location: 'westus', properties: { source: { script: 'echo picked up' } } } });
+    expect(put.status).toBe(201);
+    const early = await raw(realistic.handle, 'GET', runCommandPath('web-001', 'slow-pickup', '2026-03-01', '&$expand=instanceView'));
+    expect(early.json.properties.provisioningState).toBe('Creating');
+    expect(early.json.properties.instanceView.executionState).toBe('Pending');
+    expect((await awaitTerminal(realistic, 'web-001', 'slow-pickup')).output).toBe('picked up\n');
+  } finally {
+    await realistic.stop();
+  }
+});
