@@ -31,6 +31,7 @@ interface ActionState {
 export class ActionRunCommandService {
   private readonly active = new Map<string, ActionState>();
   private sequence = 0;
+  private closed = false;
 
   constructor(
     private readonly deps: {
@@ -56,7 +57,7 @@ export class ActionRunCommandService {
     const script = (input.script && input.script.length > 0 ? input.script : doc.script).join('\n');
     void (async () => {
       await delay(this.deps.timings.actionPickupMs());
-      if (this.active.get(vm.key) !== state) return;
+      if (this.closed || this.active.get(vm.key) !== state) return;
       let record: ReturnType<Counters['runStarted']> | undefined;
       const run = startActionRun(
         { vm, sequence: ++this.sequence, sandboxDir: this.deps.sandboxDir(vm), script, parameters: input.parameters ?? [] },
@@ -109,6 +110,12 @@ export class ActionRunCommandService {
     if (!state?.crash || state.finished) return 0;
     state.crash();
     return 1;
+  }
+
+  /** Stop: no action run starts any more, and running ones are killed. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    await this.killAll();
   }
 
   async killAll(): Promise<void> {

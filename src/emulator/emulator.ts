@@ -123,7 +123,7 @@ export class Emulator implements EmulatorControl {
   async stop(): Promise<void> {
     if (this.stopped) return;
     await this.server?.close();
-    await Promise.all([this.runCommands.killAll(), this.actions.killAll()]);
+    await Promise.all([this.runCommands.shutdown(), this.actions.shutdown()]);
     await this.stateFile.flush();
     this.stopped = true;
   }

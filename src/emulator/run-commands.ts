@@ -128,6 +128,8 @@ const PREEMPTED: ArmErrorBody = { code: 'OperationPreempted', message: 'Operatio
 export class RunCommandService {
   private readonly byVm = new Map<string, Map<string, RunCommandRecord>>();
   private readonly sequences = new Map<string, number>();
+  /** Set by stop: nothing starts any more. */
+  private closed = false;
 
   constructor(
     private readonly deps: {
@@ -280,7 +282,7 @@ export class RunCommandService {
     // The handler kills a still-running earlier execution of the same name first.
     if (previous) await previous.cancel();
     await delay(this.deps.timings.agentPickupMs());
-    if (!this.isCurrent(record, sequence)) return;
+    if (this.closed || !this.isCurrent(record, sequence)) return;
     const run = startManagedRun(
       {
         vm,
@@ -436,6 +438,12 @@ export class RunCommandService {
   }
 
   // ------------------------------------------------------------ lifecycle
+
+  /** Stop: no script starts any more, and every running one is killed. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    await this.killAll();
+  }
 
   /** Kills every script (stop, reset). */
   async killAll(): Promise<void> {
