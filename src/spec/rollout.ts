@@ -12,6 +12,8 @@ export interface RolloutSettings {
   approval: Approval;
   /** The end of a maintenance window (ISO time): no target starts after it. */
   notAfter?: string;
+  /** A window measured from the rollout's own start (schedules: each firing gets its own end). */
+  windowSeconds?: number;
 }
 
 /** Which machines: a runbook's selection, or the failed and never-started targets of an earlier rollout. */

@@ -15,12 +15,30 @@ export function planRunbook(runbook: Runbook, options: { rolloutId: string; poll
     location: runbook.location,
     steps: runbook.steps.map((s) => planStep(s, rolloutId, s.name)),
     // Rollback steps get names of their own, so they never collide with a main step's run command.
-    ...(runbook.onFailure.length ? { onFailure: runbook.onFailure.map((s) => planStep(s, rolloutId, `onFailure-${s.name}`)) } : {}),
+    ...(runbook.onFailure.length ? { onFailure: runbook.onFailure.map((s) => planStep(s, rolloutId, `${ON_FAILURE_PREFIX}${s.name}`)) } : {}),
     ...(runbook.output?.container ? { outputContainer: runbook.output.container } : {}),
     cleanup: runbook.cleanup,
     ...(options.poll ? { poll: options.poll } : {}),
   };
 }
+
+/**
+ * The same plan under another rollout id: new run-command names, same specs.
+ * A scheduled rollout uses it, since each firing gets its own workflow id.
+ * Pure (workflow code calls it).
+ */
+export function replan(plan: RunbookPlan, rolloutId: string): RunbookPlan {
+  const rename = (steps: StepPlan[], prefix: string): StepPlan[] =>
+    steps.map((s) => ({ ...s, runCommandName: runCommandName({ rolloutId, stepName: `${prefix}${s.name}` }) }));
+  return {
+    ...plan,
+    rolloutId,
+    steps: rename(plan.steps, ''),
+    ...(plan.onFailure ? { onFailure: rename(plan.onFailure, ON_FAILURE_PREFIX) } : {}),
+  };
+}
+
+const ON_FAILURE_PREFIX = 'onFailure-';
 
 function planStep(step: Step, rolloutId: string, nameForAzure: string): StepPlan {
   return {

@@ -26,6 +26,7 @@ import type { Activities } from '../activities';
 import type { RunbookPlan, TargetRef } from '../spec/execution';
 import { targetKey } from '../spec/execution';
 import { cutWaves, resolveCount } from '../spec/plan';
+import { replan } from '../spec/to-plan';
 import type {
   ApprovalRecord,
   OutcomeGroup,
@@ -47,6 +48,8 @@ import type { target as targetWorkflow } from './target';
 
 export interface RolloutInput {
   plan: RunbookPlan;
+  /** Started by a schedule: every firing is a rollout of its own, named by its workflow id. */
+  scheduled?: boolean;
   selector: TargetSelector;
   settings: RolloutSettings;
   /** Children started per run before continuing as new (Temporal advises at most 1,000). */
@@ -99,16 +102,17 @@ const PAGE = 500;
 // ---------------------------------------------------------------------------
 
 export async function rollout(input: RolloutInput): Promise<RolloutReport> {
-  const { plan, settings } = input;
+  const { settings } = input;
+  const plan = input.scheduled && !input.state ? replan(input.plan, workflowInfo().workflowId) : input.plan;
   const rolloutId = plan.rolloutId;
   const maxChildrenPerRun = input.maxChildrenPerRun ?? 500;
   let status: RolloutStatus = 'Resolving';
 
-  const state: RolloutState = input.state ?? (await initialState(input));
+  const state: RolloutState = input.state ?? (await initialState({ ...input, plan }));
   const total = state.total;
   const concurrency = Math.max(1, resolveCount(settings.maxConcurrency, total));
   const maxErrors = resolveCount(settings.maxErrors, total);
-  const notAfterMs = settings.notAfter ? Date.parse(settings.notAfter) : undefined;
+  const notAfterMs = windowEnd(settings, state.startedAtMs);
   let startedThisRun = 0;
   let page: { offset: number; targets: TargetRef[] } = { offset: 0, targets: [] };
 
@@ -236,7 +240,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
       if (startedThisRun >= maxChildrenPerRun || workflowInfo().continueAsNewSuggested) {
         // Children report by workflow id, so those still running find the next run.
         await condition(allHandlersFinished);
-        await continueAsNew<typeof rollout>({ ...input, state });
+        await continueAsNew<typeof rollout>({ ...input, plan, scheduled: false, state });
       }
       const wake = await waitUntil(() => canStart() || waveComplete() || stopping() || startedThisRun >= maxChildrenPerRun, notAfterMs);
       if (!wake) continue; // the window's end: loop to stop
@@ -334,6 +338,15 @@ async function initialState(input: RolloutInput): Promise<RolloutState> {
     paused: false,
     startedAtMs: Date.now(),
   };
+}
+
+/** The earlier of an absolute window end and one measured from the rollout's start. */
+function windowEnd(settings: RolloutSettings, startedAtMs: number): number | undefined {
+  const ends = [
+    ...(settings.notAfter ? [Date.parse(settings.notAfter)] : []),
+    ...(settings.windowSeconds ? [startedAtMs + settings.windowSeconds * 1000] : []),
+  ];
+  return ends.length ? Math.min(...ends) : undefined;
 }
 
 /** Applies one target's report; a second report of the same target is ignored. */
