@@ -7,7 +7,7 @@ import type { RequestFaults, VmFaults } from './types';
  * emulator starts healthy.
  */
 
-export const NO_REQUEST_FAULTS: RequestFaults = { latencyMs: 0, serverErrorRate: 0, serverErrorStatus: 500, connectionResetRate: 0, phase: 'before' };
+export const NO_REQUEST_FAULTS: RequestFaults = { latencyMs: 0, serverErrorRate: 0, serverErrorStatus: 500, connectionResetRate: 0, phase: 'before', methods: [] };
 
 export const requestFaultsSchema = z
   .object({
@@ -16,6 +16,7 @@ export const requestFaultsSchema = z
     serverErrorStatus: z.union([z.literal(500), z.literal(502), z.literal(503)]),
     connectionResetRate: z.number().min(0).max(1),
     phase: z.enum(['before', 'after']),
+    methods: z.array(z.enum(['GET', 'PUT', 'PATCH', 'DELETE', 'POST'])),
   })
   .partial()
   .strict();
@@ -44,6 +45,12 @@ export class FaultState {
   setRequests(update: Partial<RequestFaults>): RequestFaults {
     this.requestFaults = { ...NO_REQUEST_FAULTS, ...update };
     return this.requestFaults;
+  }
+
+  /** Whether the request faults apply to this method. */
+  appliesTo(method: string): boolean {
+    const { methods } = this.requestFaults;
+    return this.anyRequestFault && (methods.length === 0 || methods.includes(method));
   }
 
   /** Whether any request fault is active (the common case is none: skip the dice). */

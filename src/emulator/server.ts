@@ -120,8 +120,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const handleArm = async (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> => {
     const method = req.method ?? 'GET';
     const f = faults.requests;
-    const dice = faults.anyRequestFault;
-    if (dice && f.latencyMs > 0) await delay(f.latencyMs);
+    const dice = faults.appliesTo(method);
+    if (dice && f.latencyMs > 0 && f.phase === 'before') await delay(f.latencyMs);
     const reset = dice && Math.random() < f.connectionResetRate;
     const fail = dice && !reset && Math.random() < f.serverErrorRate;
     if (f.phase === 'before') {
@@ -148,8 +148,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
         response = { status: armError.status, headers: armError.headers, body: { error: armError.body } };
       }
     }
-    // phase 'after': the request took effect, but the client never learns it.
-    if (f.phase === 'after') {
+    // phase 'after': the request took effect, but the client learns it late, or never.
+    if (dice && f.phase === 'after') {
+      if (f.latencyMs > 0) await delay(f.latencyMs);
       if (reset) return resetConnection(req);
       if (fail) {
         counters.request(f.serverErrorStatus);

@@ -151,8 +151,14 @@ export interface RequestFaults {
   serverErrorStatus: 500 | 502 | 503;
   /** Probability (0..1) of resetting the connection instead of answering. */
   connectionResetRate: number;
-  /** 'before': the request is not handled; 'after': it is handled, then the answer is lost. */
+  /**
+   * 'before': the request is not handled (latency delays it); 'after': it is
+   * handled, then the answer is late (latency) or lost — a client that dies
+   * in that gap has changed Azure without knowing it.
+   */
   phase: 'before' | 'after';
+  /** HTTP methods the faults apply to; all when empty. */
+  methods: string[];
 }
 
 /** Faults of one VM. */

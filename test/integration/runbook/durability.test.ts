@@ -64,6 +64,29 @@ steps:
   for (const step of plan.steps) expect(await crashy.admin.executionCount(vmId('vm-1'), step.runCommandName)).toBe(1);
 }, 180_000);
 
+test('kill -9 of the worker right after its PUT reached Azure: the retried create sends no second PUT, each step ran once', async () => {
+  const plan = planFor(runbookFromYaml(`
+name: crash-after-put
+location: westus
+targets: { vms: [${RG}/vm-2] }
+steps:
+  - { name: first, script: "sleep 2; echo one" }
+  - { name: second, dependsOn: [first], script: "echo two" }
+`));
+  // Azure accepts the PUT, but its answer is held back: the worker dies not knowing the PUT took effect.
+  await crashy.admin.setRequestFaults({ latencyMs: 15_000, phase: 'after', methods: ['PUT'] });
+  const first = await crashy.spawnWorker();
+  const handle = await startTarget(crashy.client, crashy.taskQueue, plan, vm('vm-2'));
+  await waitFor(() => runOf('vm-2', plan.steps[0].runCommandName), { what: 'the PUT to start the script', timeoutMs: 60_000 });
+  first.kill('SIGKILL');
+  await crashy.admin.clearFaults();
+
+  await crashy.spawnWorker();
+  const result = await handle.result();
+  expect(result.state).toBe('Succeeded');
+  for (const step of plan.steps) expect(await crashy.admin.executionCount(vmId('vm-2'), step.runCommandName)).toBe(1);
+}, 180_000);
+
 test('cancelling a running runbook deletes its run commands, which kills the scripts', async () => {
   const plan = planFor(runbookFromYaml(`
 name: cancel-me
