@@ -6,6 +6,7 @@ const tsJest = ['ts-jest', { diagnostics: false }];
 
 /** @type {import('jest').Config} */
 module.exports = {
+  testSequencer: '<rootDir>/test/harness/sequencer.js',
   projects: [
     {
       displayName: 'unit',
