@@ -36,8 +36,15 @@ export interface InProcessWorker {
   stop(): Promise<void>;
 }
 
-export async function startFleet(options: Partial<EmulatorOptions> = {}): Promise<Fleet> {
+export interface FleetOptions extends Partial<EmulatorOptions> {
+  /** Another Temporal server than the harness's (e.g. one with its own dynamic config). */
+  temporalAddress?: string;
+}
+
+export async function startFleet(fleetOptions: FleetOptions = {}): Promise<Fleet> {
+  const { temporalAddress, ...options } = fleetOptions;
   const stack = testStack();
+  const address = temporalAddress ?? stack.temporal.address;
   const dataDir = mkdtempSync(join(stack.tmpDir, 'emulator-'));
   // Throttling is off unless a test turns it on: most tests are about something else.
   const emulator = await startEmulator({ port: 0, dataDir, timeScale: 0.01, instanceViewRefreshMs: 200, throttling: { enabled: false }, ...options });
@@ -48,12 +55,12 @@ export async function startFleet(options: Partial<EmulatorOptions> = {}): Promis
     armToken: emulator.token,
     storageConnectionString: stack.azurite.connectionString,
   };
-  const connection = await Connection.connect({ address: stack.temporal.address });
+  const connection = await Connection.connect({ address: address });
   const client = new Client({ connection, namespace: stack.temporal.namespace });
   const taskQueue = `fleetcmd-test-${randomUUID()}`;
   const workerEnv: NodeJS.ProcessEnv = {
     ...process.env,
-    FLEETCMD_TEMPORAL_ADDRESS: stack.temporal.address,
+    FLEETCMD_TEMPORAL_ADDRESS: address,
     FLEETCMD_NAMESPACE: stack.temporal.namespace,
     FLEETCMD_TASK_QUEUE: taskQueue,
     FLEETCMD_WORKFLOW_BUNDLE: stack.workflowBundlePath,
@@ -73,7 +80,7 @@ export async function startFleet(options: Partial<EmulatorOptions> = {}): Promis
     taskQueue,
     workerEnv,
     async startWorker() {
-      const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });
+      const nativeConnection = await NativeConnection.connect({ address: address });
       const worker = await Worker.create({
         connection: nativeConnection,
         namespace: stack.temporal.namespace,
