@@ -56,6 +56,10 @@ export class TemporalServer {
       '--port', String(this.port),
       '--namespace', this.namespace,
       '--db-filename', this.dbFilename,
+      // WAL without a sync per commit: survives the server process being killed (what the tests do), not
+      // the machine losing power; about 3x the throughput of SQLite's default on this class of machine.
+      '--sqlite-pragma', 'journal_mode=wal',
+      '--sqlite-pragma', 'synchronous=normal',
       '--log-level', 'warn',
       ...searchAttributeFlags.flatMap((sa) => ['--search-attribute', sa]),
       ...Object.entries(o.dynamicConfig ?? {}).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]),

@@ -114,6 +114,8 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
   const maxErrors = resolveCount(settings.maxErrors, total);
   const notAfterMs = windowEnd(settings, state.startedAtMs);
   let startedThisRun = 0;
+  /** Child starts issued and not yet confirmed: a run may not continue-as-new with any outstanding. */
+  let pendingStarts = 0;
   let page: { offset: number; targets: TargetRef[] } = { offset: 0, targets: [] };
 
   const waveEnd = (): number => state.waveSizes.slice(0, state.wave + 1).reduce((a, b) => a + b, 0);
@@ -189,6 +191,8 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
     pauseUpdate,
     (_by: { by: string }) => {
       state.paused = true;
+      // The main loop may be asleep until a slot frees up: say Paused now, not when it next wakes.
+      setStatus(statusNow());
       return progress();
     },
     { validator: (_by: { by: string }) => assertActive(status, rolloutId, 'pause') },
@@ -197,6 +201,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
     resumeUpdate,
     (_by: { by: string }) => {
       state.paused = false;
+      setStatus(statusNow());
       return progress();
     },
     { validator: (_by: { by: string }) => assertActive(status, rolloutId, 'resume') },
@@ -239,7 +244,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
       }
       if (startedThisRun >= maxChildrenPerRun || workflowInfo().continueAsNewSuggested) {
         // Children report by workflow id, so those still running find the next run.
-        await condition(allHandlersFinished);
+        await condition(() => pendingStarts === 0 && allHandlersFinished());
         await continueAsNew<typeof rollout>({ ...input, plan, scheduled: false, state });
       }
       const wake = await waitUntil(() => canStart() || waveComplete() || stopping() || startedThisRun >= maxChildrenPerRun, notAfterMs);
@@ -250,7 +255,8 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
         const batch = await targetsAt(first, n);
         state.nextIndex += batch.length;
         startedThisRun += batch.length;
-        await Promise.all(batch.map((t, i) => startTarget(t, first + i)));
+        // Not awaited: the next slot opens on a later signal, and waiting for each start would cost a workflow task per target.
+        batch.forEach((t, i) => startTarget(t, first + i));
       }
     }
   } catch (err) {
@@ -289,23 +295,28 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
     return page.targets.slice(offset - page.offset, offset - page.offset + count);
   }
 
-  async function startTarget(target: TargetRef, index: number): Promise<void> {
+  function startTarget(target: TargetRef, index: number): void {
     const key = targetKey(target);
     state.inFlight[key] = index;
-    const handle = await startChild<typeof targetWorkflow>('target', {
+    pendingStarts += 1;
+    const lost = (err: unknown): void => {
+      // In this run the child's own end is seen too: a child that failed, or never started, is not waited for forever.
+      if (!isCancellation(err)) record(state, { index, key, state: 'Failed', reason: `target workflow failed: ${err instanceof Error ? err.message : String(err)}` });
+    };
+    startChild<typeof targetWorkflow>('target', {
       workflowId: `${rolloutId}/${key}`,
       args: [{ plan, target, report: { rolloutWorkflowId: workflowInfo().workflowId, index } }],
       // Children outlive this run (continue-as-new) and report back by signal.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    });
-    // In this run the child's own end is seen too: a child that failed without reporting is not waited for forever.
-    handle.result().then(
-      () => undefined,
+    }).then(
+      (handle) => {
+        pendingStarts -= 1;
+        handle.result().then(() => undefined, lost);
+      },
       (err: unknown) => {
-        if (state.inFlight[key] !== undefined && !isCancellation(err)) {
-          record(state, { index, key, state: 'Failed', reason: `target workflow failed: ${err instanceof Error ? err.message : String(err)}` });
-        }
+        pendingStarts -= 1;
+        lost(err);
       },
     );
   }

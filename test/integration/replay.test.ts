@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { testStack } from '../harness/stack';
 
@@ -13,7 +13,7 @@ test('every target and rollout history produced by the integration tests replays
   try {
     const client = new Client({ connection, namespace: stack.temporal.namespace });
     const query = `(WorkflowType = 'target' OR WorkflowType = 'rollout') AND ExecutionStatus != 'Running'`;
-    const executions = [];
+    const executions: WorkflowExecutionInfo[] = [];
     for await (const execution of client.workflow.list({ query })) executions.push(execution);
     async function* histories() {
       for (const e of executions) {
