@@ -37,7 +37,10 @@ export function armErrorInfo(err: unknown): ArmErrorInfo {
 export function isRetryable(info: ArmErrorInfo): boolean {
   const s = info.statusCode;
   if (s === undefined) return NETWORK_CODES.has(info.code) || info.code === 'NetworkError';
-  return s === 429 || s === 409 || s === 408 || s >= 500;
+  // A 409 is usually a conflict that clears (another operation in progress); OperationNotAllowed
+  // ("the VM is not running") does not clear by waiting, and Azure's word should reach the user now.
+  if (s === 409) return info.code !== 'OperationNotAllowed';
+  return s === 429 || s === 408 || s >= 500;
 }
 
 /** Turns an ARM error into the ApplicationFailure the activity throws. */

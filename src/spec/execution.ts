@@ -65,6 +65,8 @@ export interface RunbookPlan {
   outputContainer?: string;
   cleanup: CleanupPolicy;
   poll?: PollPolicy;
+  /** Beyond a step's timeoutInSeconds, how long an agent may stay silent before the step fails (default 600). */
+  agentGraceSeconds?: number;
 }
 
 export type StepState = 'Succeeded' | 'Failed' | 'TimedOut' | 'Canceled' | 'Skipped';

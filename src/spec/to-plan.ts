@@ -7,7 +7,7 @@ import { runCommandName, specHash } from './plan';
  * spec hash derived up front, so workflows only carry them (and `fleetcmd
  * plan` shows exactly what a start would create).
  */
-export function planRunbook(runbook: Runbook, options: { rolloutId: string; poll?: PollPolicy }): RunbookPlan {
+export function planRunbook(runbook: Runbook, options: { rolloutId: string; poll?: PollPolicy; agentGraceSeconds?: number }): RunbookPlan {
   const { rolloutId } = options;
   return {
     rolloutId,
@@ -19,6 +19,7 @@ export function planRunbook(runbook: Runbook, options: { rolloutId: string; poll
     ...(runbook.output?.container ? { outputContainer: runbook.output.container } : {}),
     cleanup: runbook.cleanup,
     ...(options.poll ? { poll: options.poll } : {}),
+    ...(options.agentGraceSeconds !== undefined ? { agentGraceSeconds: options.agentGraceSeconds } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ export interface StepContext {
   outputContainer?: string;
   cleanup: CleanupPolicy;
   poll: PollPolicy;
+  agentGraceSeconds: number;
 }
 
 // Short attempt timeouts: an ARM call takes seconds, and a worker that died mid-call is noticed this soon.
@@ -39,14 +40,14 @@ const reads = proxyActivities<Activities>({
 });
 
 /** Beyond a step's own timeout, how long an agent may stay silent before fleetcmd gives up on it. */
-const AGENT_GRACE_SECONDS = 600;
+export const DEFAULT_AGENT_GRACE_SECONDS = 600;
 
-function awaiter(step: StepPlan, poll: PollPolicy) {
+function awaiter(step: StepPlan, poll: PollPolicy, graceSeconds: number) {
   const timeout = step.runCommand.timeoutInSeconds ?? 0;
   return proxyActivities<Activities>({
     startToCloseTimeout: '20 seconds',
     // No timeout means the script may run for days: poll until it ends.
-    ...(timeout > 0 ? { scheduleToCloseTimeout: `${timeout + AGENT_GRACE_SECONDS} seconds` } : {}),
+    ...(timeout > 0 ? { scheduleToCloseTimeout: `${timeout + graceSeconds} seconds` } : {}),
     retry: { initialInterval: poll.initialIntervalMs, backoffCoefficient: 1.5, maximumInterval: poll.maximumIntervalMs },
   }).awaitRunCommand;
 }
@@ -65,7 +66,7 @@ export async function runStep(ctx: StepContext, step: StepPlan): Promise<StepRes
       outputContainer: ctx.outputContainer,
     });
     created = true;
-    const outcome = await awaiter(step, ctx.poll)({ target: ctx.target, runCommandName: step.runCommandName, poll: ctx.poll });
+    const outcome = await awaiter(step, ctx.poll, ctx.agentGraceSeconds)({ target: ctx.target, runCommandName: step.runCommandName, poll: ctx.poll });
     const blobs = await reads.collectOutput({ ...address, outputContainer: ctx.outputContainer });
     result = { ...base, ...fromOutcome(outcome, step), ...blobRefs(blobs) };
   } catch (err) {

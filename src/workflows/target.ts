@@ -2,7 +2,7 @@ import { CancellationScope, getExternalWorkflowHandle, isCancellation, log } fro
 import type { RunbookPlan, StepPlan, StepResult, TargetRef, TargetResult } from '../spec/execution';
 import type { TargetDone } from '../spec/rollout';
 import { defaultPollPolicy, targetKey } from '../spec/execution';
-import { runStep, type StepContext } from './step';
+import { DEFAULT_AGENT_GRACE_SECONDS, runStep, type StepContext } from './step';
 import { targetDoneSignal } from './signals';
 
 /**
@@ -27,6 +27,7 @@ export async function target(input: TargetInput): Promise<TargetResult> {
     outputContainer: plan.outputContainer,
     cleanup: plan.cleanup,
     poll: plan.poll ?? defaultPollPolicy,
+    agentGraceSeconds: plan.agentGraceSeconds ?? DEFAULT_AGENT_GRACE_SECONDS,
   };
   const key = targetKey(input.target);
   try {
