@@ -228,7 +228,11 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
       setStatus(statusNow());
       if (stopping()) {
         if (!state.stopReason) state.stopReason = stopReasonOf(state, maxErrors, windowClosed());
-        if (state.cancelRequested) await cancelInFlight(rolloutId, state);
+        if (state.cancelRequested) {
+          // The server refuses a workflow task that starts a child and cancels it: let pending starts land first.
+          await condition(() => pendingStarts === 0);
+          await cancelInFlight(rolloutId, state);
+        }
         await condition(() => inFlightCount() === 0);
         break;
       }
@@ -265,6 +269,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
     await CancellationScope.nonCancellable(async () => {
       state.cancelRequested ??= { by: 'temporal', reason: 'workflow cancelled' };
       state.stopReason = stopReasonOf(state, maxErrors, false);
+      await condition(() => pendingStarts === 0);
       await cancelInFlight(rolloutId, state);
       await condition(() => inFlightCount() === 0);
       setStatus('Canceled');
