@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerEmulator } from './commands/emulator';
 import { registerRun } from './commands/run';
+import { registerSchedule } from './commands/schedule';
 import { registerValidate } from './commands/validate';
 import { registerWorker } from './commands/worker';
 import { CliError, cliContext, processIo, type CliContext, type CliIo } from './context';
@@ -11,7 +12,7 @@ import { CliError, cliContext, processIo, type CliContext, type CliIo } from './
  * validated before anything starts; problems are printed with their path.
  * Each verb lives in commands/<verb>.ts and registers itself here.
  */
-const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [registerValidate, registerRun, registerWorker, registerEmulator];
+const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [registerValidate, registerRun, registerWorker, registerEmulator, registerSchedule];
 
 export function buildProgram(io: CliIo, exitCode: { value: number }): Command {
   const program = new Command('fleetcmd')

@@ -4,7 +4,7 @@ import type { PollPolicy } from '../spec/execution';
 import type { RolloutProgress, RolloutReport, TargetSelector } from '../spec/rollout';
 import { planRunbook } from '../spec/to-plan';
 import { FleetcmdRolloutId, FleetcmdRunbook, FleetcmdStatus } from '../workflows/search-attributes';
-import type { rollout as rolloutWorkflow } from '../workflows/rollout';
+import type { RolloutInput, rollout as rolloutWorkflow } from '../workflows/rollout';
 import { newRolloutId } from './ids';
 
 /**
@@ -31,12 +31,6 @@ export interface StartRolloutOptions {
 export async function startRollout(client: Client, options: StartRolloutOptions): Promise<RolloutHandle> {
   const { runbook } = options;
   const rolloutId = options.rolloutId ?? newRolloutId(runbook.name);
-  const plan = planRunbook(runbook, { rolloutId, ...(options.poll ? { poll: options.poll } : {}) });
-  const selector: TargetSelector = options.selector ?? {
-    kind: 'runbook',
-    targets: runbook.targets,
-    ...(options.defaultSubscriptionId ? { defaultSubscriptionId: options.defaultSubscriptionId } : {}),
-  };
   return client.workflow.start<typeof rolloutWorkflow>('rollout', {
     taskQueue: options.taskQueue,
     workflowId: rolloutId,
@@ -47,15 +41,48 @@ export async function startRollout(client: Client, options: StartRolloutOptions)
       { key: FleetcmdRolloutId, value: rolloutId },
       { key: FleetcmdStatus, value: 'Resolving' },
     ],
-    args: [
-      {
-        plan,
-        selector,
-        settings: { ...runbook.rollout, ...(options.notAfter ? { notAfter: options.notAfter } : {}) },
-        ...(options.maxChildrenPerRun ? { maxChildrenPerRun: options.maxChildrenPerRun } : {}),
-      },
-    ],
+    args: [rolloutInput(runbook, { ...options, rolloutId })],
   });
+}
+
+export interface RolloutInputOptions {
+  rolloutId: string;
+  /** Retry the failed and never-started targets of an earlier rollout instead of the runbook's selection. */
+  selector?: TargetSelector;
+  /** End of the maintenance window (ISO): no target starts after it. */
+  notAfter?: string;
+  /** A window measured from the rollout's own start (a schedule's firings each get one). */
+  windowSeconds?: number;
+  /** Started by a schedule: the workflow renames the plan after its own workflow id on every firing. */
+  scheduled?: boolean;
+  defaultSubscriptionId?: string;
+  poll?: PollPolicy;
+  maxChildrenPerRun?: number;
+}
+
+/**
+ * The rollout workflow's input for a runbook: its plan, its targets and its
+ * settings. One builder for a rollout started now and one a schedule starts
+ * later, so both carry the same plan.
+ */
+export function rolloutInput(runbook: Runbook, options: RolloutInputOptions): RolloutInput {
+  const plan = planRunbook(runbook, { rolloutId: options.rolloutId, ...(options.poll ? { poll: options.poll } : {}) });
+  const selector: TargetSelector = options.selector ?? {
+    kind: 'runbook',
+    targets: runbook.targets,
+    ...(options.defaultSubscriptionId ? { defaultSubscriptionId: options.defaultSubscriptionId } : {}),
+  };
+  return {
+    plan,
+    selector,
+    settings: {
+      ...runbook.rollout,
+      ...(options.notAfter ? { notAfter: options.notAfter } : {}),
+      ...(options.windowSeconds ? { windowSeconds: options.windowSeconds } : {}),
+    },
+    ...(options.scheduled ? { scheduled: true } : {}),
+    ...(options.maxChildrenPerRun ? { maxChildrenPerRun: options.maxChildrenPerRun } : {}),
+  };
 }
 
 export function rolloutHandle(client: Client, rolloutId: string): RolloutHandle {
