@@ -1,5 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerEmulator } from './commands/emulator';
+import { registerList } from './commands/list';
+import { registerPlan } from './commands/plan';
+import { registerRetryFailed } from './commands/retry-failed';
+import { registerStart } from './commands/start';
+import { registerStatus } from './commands/status';
+import { registerApprove, registerCancel, registerPause, registerResume } from './commands/steer';
 import { registerRun } from './commands/run';
 import { registerSchedule } from './commands/schedule';
 import { registerValidate } from './commands/validate';
@@ -12,7 +18,7 @@ import { CliError, cliContext, processIo, type CliContext, type CliIo } from './
  * validated before anything starts; problems are printed with their path.
  * Each verb lives in commands/<verb>.ts and registers itself here.
  */
-const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [registerValidate, registerRun, registerWorker, registerEmulator, registerSchedule];
+const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [registerValidate, registerPlan, registerRun, registerStart, registerStatus, registerPause, registerResume, registerCancel, registerApprove, registerRetryFailed, registerList, registerWorker, registerEmulator, registerSchedule];
 
 export function buildProgram(io: CliIo, exitCode: { value: number }): Command {
   const program = new Command('fleetcmd')

@@ -26,6 +26,8 @@ export interface CliIo {
   /** True when stdout is a terminal (progress bars); false when piped. */
   isTTY: boolean;
   env: NodeJS.ProcessEnv;
+  /** The terminal's width, when stdout is one (the live progress view fits its lines to it). */
+  columns?(): number | undefined;
 }
 
 export const processIo: CliIo = {
@@ -33,6 +35,7 @@ export const processIo: CliIo = {
   err: (text) => void process.stderr.write(text),
   isTTY: Boolean(process.stdout.isTTY),
   env: process.env,
+  columns: () => process.stdout.columns,
 };
 
 export interface CliContext {
@@ -54,7 +57,14 @@ export function cliContext(program: Command, io: CliIo, exitCode: { value: numbe
     io,
     temporal,
     async withClient(fn) {
-      const { client, close } = await connectClient(temporal());
+      const target = temporal();
+      let connected;
+      try {
+        connected = await connectClient(target);
+      } catch (err) {
+        throw new CliError(`cannot reach Temporal at ${target.address} (--address or FLEETCMD_TEMPORAL_ADDRESS): ${err instanceof Error ? err.message : String(err)}`, 1);
+      }
+      const { client, close } = connected;
       try {
         return await fn(client);
       } finally {
