@@ -1,7 +1,8 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
-import { createActivities } from './activities';
+import { createActivities, type Activities } from './activities';
 import { azureConfigFromEnv } from './azure/config';
+import { armWritesTaskQueue } from './workflows/task-queues';
 
 /** The worker process's settings, from FLEETCMD_* environment variables. */
 export const workerConfigSchema = z.object({
@@ -11,49 +12,95 @@ export const workerConfigSchema = z.object({
   /** A prebuilt workflow bundle (production); the worker bundles src/workflows itself otherwise. */
   workflowBundlePath: z.string().min(1).optional(),
   maxCachedWorkflows: z.coerce.number().int().positive().optional(),
+  /**
+   * ARM writes (run-command PUT and DELETE) per second across every worker of
+   * the task queue, enforced by the Temporal server. The default stays under
+   * Compute's 500 "Update VM" per minute and ARM's 10 writes per second per
+   * subscription; raise it only for fleets spread over several subscriptions.
+   */
+  armWritesPerSecond: z.coerce.number().positive().default(8),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return workerConfigSchema.parse({
+  const parsed = workerConfigSchema.safeParse({
     address: env.FLEETCMD_TEMPORAL_ADDRESS || undefined,
     namespace: env.FLEETCMD_NAMESPACE || undefined,
     taskQueue: env.FLEETCMD_TASK_QUEUE || undefined,
     workflowBundlePath: env.FLEETCMD_WORKFLOW_BUNDLE || undefined,
     maxCachedWorkflows: env.FLEETCMD_MAX_CACHED_WORKFLOWS || undefined,
+    armWritesPerSecond: env.FLEETCMD_ARM_WRITES_PER_SECOND || undefined,
   });
+  if (!parsed.success) {
+    const names: Record<string, string> = {
+      maxCachedWorkflows: 'FLEETCMD_MAX_CACHED_WORKFLOWS',
+      armWritesPerSecond: 'FLEETCMD_ARM_WRITES_PER_SECOND',
+    };
+    throw new Error(`invalid worker configuration: ${parsed.error.issues.map((i) => `${names[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * A fleetcmd worker is two Temporal workers on one connection: the main task
+ * queue (workflows and read activities) and the ARM-writes task queue, whose
+ * activity rate the server enforces for the whole fleet of workers.
+ */
+export interface FleetcmdWorker {
+  workers: Worker[];
+  connection: NativeConnection;
+  run(): Promise<void>;
+  shutdown(): void;
 }
 
 export async function createWorker(
   config: WorkerConfig,
-  overrides: Partial<WorkerOptions> = {},
-): Promise<{ worker: Worker; connection: NativeConnection }> {
+  overrides: { activities?: Activities; workflowBundlePath?: string; options?: Partial<WorkerOptions> } = {},
+): Promise<FleetcmdWorker> {
   const connection = await NativeConnection.connect({ address: config.address });
-  const worker = await Worker.create({
+  const activities = overrides.activities ?? createActivities(azureConfigFromEnv());
+  const bundlePath = overrides.workflowBundlePath ?? config.workflowBundlePath;
+  const main = await Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    ...(config.workflowBundlePath
-      ? { workflowBundle: { codePath: config.workflowBundlePath } }
-      : { workflowsPath: require.resolve('./workflows') }),
-    activities: createActivities(azureConfigFromEnv()),
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('./workflows') }),
+    activities,
     ...(config.maxCachedWorkflows ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
     shutdownGraceTime: '10 seconds',
-    ...overrides,
+    ...overrides.options,
   });
-  return { worker, connection };
+  const writes = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: armWritesTaskQueue(config.taskQueue),
+    activities: { createRunCommand: activities.createRunCommand, deleteRunCommand: activities.deleteRunCommand },
+    maxTaskQueueActivitiesPerSecond: config.armWritesPerSecond,
+    shutdownGraceTime: '10 seconds',
+  });
+  const workers = [main, writes];
+  return {
+    workers,
+    connection,
+    async run() {
+      try {
+        await Promise.all(workers.map((w) => w.run()));
+      } finally {
+        await connection.close();
+      }
+    },
+    shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
 }
 
 /** Runs until SIGINT/SIGTERM (the Temporal runtime turns those into a graceful shutdown). */
 export async function main(): Promise<void> {
   const config = workerConfigFromEnv();
-  const { worker, connection } = await createWorker(config);
-  process.stderr.write(`fleetcmd worker: ${config.address} namespace ${config.namespace} task queue ${config.taskQueue}\n`);
-  try {
-    await worker.run();
-  } finally {
-    await connection.close();
-  }
+  const worker = await createWorker(config);
+  process.stderr.write(`fleetcmd worker: ${config.address} namespace ${config.namespace} task queues ${config.taskQueue}, ${armWritesTaskQueue(config.taskQueue)}\n`);
+  await worker.run();
 }
 
 if (require.main === module) {

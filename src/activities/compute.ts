@@ -4,6 +4,7 @@ import type { AzureConfig } from '../azure/config';
 import { createComputeClient } from '../azure/clients';
 import { armAgent, armCredential } from '../azure/clients';
 import type { TargetRef } from '../spec/execution';
+import { Pacer, armClassOf, subscriptionOfUrl, vmKeyOfUrl } from './pacing';
 
 /**
  * Run-command operations on one target, whichever kind it is: a VM's
@@ -24,7 +25,10 @@ export class ComputeClients {
   private readonly credential;
   private readonly agent;
 
-  constructor(private readonly config: AzureConfig) {
+  constructor(
+    private readonly config: AzureConfig,
+    readonly pacer: Pacer = new Pacer(config.armRefillSpeedup ?? 1),
+  ) {
     this.credential = armCredential(config);
     this.agent = armAgent(config);
   }
@@ -32,7 +36,12 @@ export class ComputeClients {
   client(subscriptionId: string): ComputeManagementClient {
     let client = this.clients.get(subscriptionId);
     if (!client) {
-      client = createComputeClient(this.config, subscriptionId, { credential: this.credential, agent: this.agent });
+      const onResponse = (request: { url: string; method: string }, response: { headers: { get(name: string): string | undefined } }): void => {
+        const subscription = subscriptionOfUrl(request.url);
+        if (!subscription) return;
+        this.pacer.observe({ subscriptionId: subscription, resourceKey: vmKeyOfUrl(request.url), armClass: armClassOf(request.method) }, response.headers);
+      };
+      client = createComputeClient(this.config, subscriptionId, { credential: this.credential, agent: this.agent, onResponse });
       this.clients.set(subscriptionId, client);
     }
     return client;

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { VirtualMachineRunCommand, VirtualMachineRunCommandInstanceView } from '@azure/arm-compute';
 import type { BlobRef, PollPolicy, RunCommandSpec, StepPlan, TargetRef } from '../spec/execution';
-import { targetKey } from '../spec/execution';
+import { targetKey, targetResourcePath } from '../spec/execution';
 import { armErrorInfo, armFailure } from './arm-errors';
 import type { ComputeClients } from './compute';
 import type { OutputStore } from './outputs';
@@ -76,9 +76,11 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
       const ops = compute.forTarget(input.target);
       const name = input.step.runCommandName;
       try {
+        await paced(compute, input.target, 'reads');
         const existing = await getOrUndefined(() => ops.get(name));
         if (existing?.tags?.[TAG_SPEC_HASH] === input.specHash) return { sent: false };
         const blobs = await outputs.mintStepBlobUris(input.outputContainer, blobPrefix(input), sasLifetimeMs(input.runCommand));
+        await paced(compute, input.target, 'writes');
         const body: VirtualMachineRunCommand = {
           location: input.location,
           tags: { [TAG_SPEC_HASH]: input.specHash, [TAG_ROLLOUT]: input.rolloutId, [TAG_STEP]: input.step.name },
@@ -88,6 +90,7 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
         await ops.put(name, body);
         return { sent: true };
       } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
         throw armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
       }
     },
@@ -101,6 +104,9 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
     async awaitRunCommand(input: AwaitRunCommandInput): Promise<RunCommandOutcome> {
       const ops = compute.forTarget(input.target);
       let resource: VirtualMachineRunCommand;
+      // A poll that would overdraw Azure's read buckets is simply taken later: polling is what a fleet does most.
+      const wait = compute.pacer.reserve({ subscriptionId: input.target.subscriptionId.toLowerCase(), resourceKey: targetResourcePath(input.target), armClass: 'reads' }, { maxWaitMs: 0 });
+      if (wait > 0) throw inProgress(`${input.runCommandName}: waiting for Azure's read budget`, Math.max(wait, backoffMs(attempt(), input.poll)));
       try {
         resource = await ops.get(input.runCommandName, { expand: 'instanceView' });
       } catch (err) {
@@ -108,13 +114,7 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
       }
       const outcome = toOutcome(resource);
       if (isTerminal(outcome)) return outcome;
-      throw ApplicationFailure.create({
-        type: 'RunCommandInProgress',
-        message: `${input.runCommandName} is ${outcome.executionState ?? outcome.provisioningState ?? 'pending'}`,
-        nonRetryable: false,
-        nextRetryDelay: backoffMs(attempt(), input.poll),
-        category: 'BENIGN',
-      });
+      throw inProgress(`${input.runCommandName} is ${outcome.executionState ?? outcome.provisioningState ?? 'pending'}`, backoffMs(attempt(), input.poll));
     },
 
     /** Size and sha256 of the full stdout and stderr the agent appended to blobs. */
@@ -130,8 +130,10 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
     /** Deletes a run command (which kills its script if it still runs). Already gone counts as done. */
     async deleteRunCommand(input: DeleteRunCommandInput): Promise<void> {
       try {
+        await paced(compute, input.target, 'deletes');
         await compute.forTarget(input.target).delete(input.runCommandName);
       } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
         if (armErrorInfo(err).statusCode === 404) return;
         throw armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
       }
@@ -140,6 +142,28 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
 }
 
 /** A 404 on the read means "not created yet"; if the VM itself is missing, the PUT says so with Azure's own error. */
+/** The benign, retryable failure that makes the activity's retries a poll loop. */
+function inProgress(message: string, nextRetryDelay: number): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'RunCommandInProgress', message, nonRetryable: false, nextRetryDelay, category: 'BENIGN' });
+}
+
+/** Longest wait for a throttling bucket spent inside an activity; longer ones become a retry delay (no history). */
+const MAX_IN_ACTIVITY_WAIT_MS = 10_000;
+
+/** Waits until the write's throttling buckets have a token to spare (see pacing.ts). */
+async function paced(compute: ComputeClients, target: TargetRef, armClass: 'reads' | 'writes' | 'deletes'): Promise<void> {
+  const wait = compute.pacer.reserve({ subscriptionId: target.subscriptionId.toLowerCase(), resourceKey: targetResourcePath(target), armClass }, { maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS });
+  if (wait <= 0) return;
+  if (wait <= MAX_IN_ACTIVITY_WAIT_MS) return Context.current().sleep(wait);
+  throw ApplicationFailure.create({
+    type: 'Paced',
+    message: `waiting ${Math.round(wait / 1000)} s for Azure's throttling bucket to refill`,
+    nonRetryable: false,
+    nextRetryDelay: wait,
+    category: 'BENIGN',
+  });
+}
+
 async function getOrUndefined<T>(get: () => Promise<T>): Promise<T | undefined> {
   try {
     return await get();

@@ -3,6 +3,7 @@ import { Agent } from 'node:https';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
 import { ComputeManagementClient } from '@azure/arm-compute';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { AzureConfig } from './config';
 
 /** A credential that always presents the same token (the emulator's). */
@@ -27,6 +28,8 @@ export function armAgent(config: Pick<AzureConfig, 'armCaFile'>): Agent | undefi
 export interface ComputeClientOptions {
   credential?: TokenCredential;
   agent?: Agent;
+  /** Sees every response (fleetcmd's pacing reads the throttling headers here). */
+  onResponse?: (request: { url: string; method: string }, response: { status: number; headers: { get(name: string): string | undefined } }) => void;
 }
 
 /** The unchanged arm-compute client, pointed at the configured endpoint. */
@@ -41,5 +44,17 @@ export function createComputeClient(
     credentials: { scopes: [`${new URL(config.armEndpoint).origin}/.default`] },
     // fleetcmd owns retries (activity retries honour Retry-After); the SDK's own would hide 429s from pacing.
     retryOptions: { maxRetries: 0 },
+    ...(options.onResponse ? { additionalPolicies: [{ policy: observer(options.onResponse), position: 'perCall' as const }] } : {}),
   });
+}
+
+function observer(onResponse: NonNullable<ComputeClientOptions['onResponse']>): PipelinePolicy {
+  return {
+    name: 'fleetcmdResponseObserver',
+    async sendRequest(request, next) {
+      const response = await next(request);
+      onResponse({ url: request.url, method: request.method }, { status: response.status, headers: response.headers });
+      return response;
+    },
+  };
 }

@@ -11,6 +11,8 @@ export const azureConfigSchema = z.object({
   armCaFile: z.string().min(1).optional(),
   /** A static bearer token (the emulator's); DefaultAzureCredential when absent. */
   armToken: z.string().min(1).optional(),
+  /** How much faster than Azure's the throttling buckets refill (the emulator's scale / time scale); 1 for Azure. */
+  armRefillSpeedup: z.coerce.number().positive().optional(),
   /** Storage for full outputs: a connection string with an account key (Azurite), or... */
   storageConnectionString: z.string().min(1).optional(),
   /** ...an account URL, authorised by DefaultAzureCredential (user-delegation SAS). */
@@ -24,6 +26,7 @@ export function azureConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AzureC
     armEndpoint: env.FLEETCMD_ARM_ENDPOINT || undefined,
     armCaFile: env.FLEETCMD_ARM_CA_FILE || undefined,
     armToken: env.FLEETCMD_ARM_TOKEN || undefined,
+    armRefillSpeedup: env.FLEETCMD_ARM_REFILL_SPEEDUP || undefined,
     storageConnectionString: env.FLEETCMD_STORAGE_CONNECTION_STRING || undefined,
     storageAccountUrl: env.FLEETCMD_STORAGE_ACCOUNT_URL || undefined,
   });
@@ -32,6 +35,7 @@ export function azureConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AzureC
       armEndpoint: 'FLEETCMD_ARM_ENDPOINT',
       armCaFile: 'FLEETCMD_ARM_CA_FILE',
       armToken: 'FLEETCMD_ARM_TOKEN',
+      armRefillSpeedup: 'FLEETCMD_ARM_REFILL_SPEEDUP',
       storageConnectionString: 'FLEETCMD_STORAGE_CONNECTION_STRING',
       storageAccountUrl: 'FLEETCMD_STORAGE_ACCOUNT_URL',
     };

@@ -25,6 +25,8 @@ export interface StartRolloutOptions {
   notAfter?: string;
   defaultSubscriptionId?: string;
   poll?: PollPolicy;
+  /** How long a silent agent is waited for beyond a step's timeout (default 600 s). */
+  agentGraceSeconds?: number;
   maxChildrenPerRun?: number;
 }
 
@@ -57,6 +59,8 @@ export interface RolloutInputOptions {
   scheduled?: boolean;
   defaultSubscriptionId?: string;
   poll?: PollPolicy;
+  /** How long a silent agent is waited for beyond a step's timeout (default 600 s). */
+  agentGraceSeconds?: number;
   maxChildrenPerRun?: number;
 }
 
@@ -66,7 +70,7 @@ export interface RolloutInputOptions {
  * later, so both carry the same plan.
  */
 export function rolloutInput(runbook: Runbook, options: RolloutInputOptions): RolloutInput {
-  const plan = planRunbook(runbook, { rolloutId: options.rolloutId, ...(options.poll ? { poll: options.poll } : {}) });
+  const plan = planRunbook(runbook, { rolloutId: options.rolloutId, poll: options.poll, agentGraceSeconds: options.agentGraceSeconds });
   const selector: TargetSelector = options.selector ?? {
     kind: 'runbook',
     targets: runbook.targets,

@@ -17,6 +17,13 @@ export function targetKey(target: TargetRef): string {
     : `${target.resourceGroup}/${target.scaleSetName}/${target.instanceId}`;
 }
 
+/** A target's ARM resource path (lower-cased), as Azure's per-resource throttling buckets key it. */
+export function targetResourcePath(target: TargetRef): string {
+  const base = `/subscriptions/${target.subscriptionId}/resourcegroups/${target.resourceGroup}/providers/microsoft.compute`;
+  const path = target.kind === 'vm' ? `${base}/virtualmachines/${target.vmName}` : `${base}/virtualmachinescalesets/${target.scaleSetName}/virtualmachines/${target.instanceId}`;
+  return path.toLowerCase();
+}
+
 export interface RunCommandParameter {
   name: string;
   value: string;

@@ -6,8 +6,10 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, RunCommandOutcome } from '../activities';
+import { armWritesTaskQueue } from './task-queues';
 import type { BlobRef, CleanupPolicy, PollPolicy, StepPlan, StepResult, StepState, TargetRef } from '../spec/execution';
 
 /**
@@ -26,13 +28,20 @@ export interface StepContext {
   agentGraceSeconds: number;
 }
 
-// Short attempt timeouts: an ARM call takes seconds, and a worker that died mid-call is noticed this soon.
-const writes = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  // Throttling and server errors retry for up to an hour; Azure's 4xx fail at once (nonRetryable).
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+/**
+ * ARM writes, on their own rate-limited task queue. Short attempt timeouts: an
+ * ARM call takes seconds, and a worker that died mid-call is noticed this
+ * soon. Throttling and server errors retry for up to an hour; Azure's 4xx
+ * fail at once (nonRetryable).
+ */
+function writes() {
+  return proxyActivities<Activities>({
+    taskQueue: armWritesTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '1 hour',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
+}
 
 const reads = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
@@ -58,7 +67,7 @@ export async function runStep(ctx: StepContext, step: StepPlan): Promise<StepRes
   let result: StepResult;
   let created = false;
   try {
-    await writes.createRunCommand({
+    await writes().createRunCommand({
       ...address,
       location: ctx.location,
       specHash: step.specHash,
@@ -72,7 +81,7 @@ export async function runStep(ctx: StepContext, step: StepPlan): Promise<StepRes
   } catch (err) {
     if (isCancellation(err)) {
       // The PUT may have reached Azure even if its activity was cancelled: delete either way (a 404 is fine).
-      await CancellationScope.nonCancellable(() => writes.deleteRunCommand({ target: ctx.target, runCommandName: step.runCommandName }));
+      await CancellationScope.nonCancellable(() => writes().deleteRunCommand({ target: ctx.target, runCommandName: step.runCommandName }));
       throw err;
     }
     result = { ...base, state: 'Failed', failure: failureOf(err) };
@@ -87,7 +96,7 @@ export async function runStep(ctx: StepContext, step: StepPlan): Promise<StepRes
 /** A failed clean-up does not change what the script did; it is logged, and keepLast/retention catches it later. */
 async function cleanUp(ctx: StepContext, step: StepPlan): Promise<void> {
   try {
-    await writes.deleteRunCommand({ target: ctx.target, runCommandName: step.runCommandName });
+    await writes().deleteRunCommand({ target: ctx.target, runCommandName: step.runCommandName });
   } catch (err) {
     if (isCancellation(err)) throw err;
     log.warn('could not delete run command', { runCommandName: step.runCommandName, error: String(err) });

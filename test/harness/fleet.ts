@@ -3,14 +3,15 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import type { AzureConfig } from '../../src/azure/config';
 import { createActivities } from '../../src/activities';
+import { createWorker, type FleetcmdWorker } from '../../src/worker';
 import { DEFAULT_SUBSCRIPTION_ID, startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
 import { EmulatorAdminClient } from '../../src/emulator/admin-client';
 import { testStack } from './stack';
 
 export const SUBSCRIPTION = DEFAULT_SUBSCRIPTION_ID;
+const DEFAULT_TIME_SCALE = 0.01;
 
 /**
  * Everything an integration test of fleetcmd needs, for real: the emulator
@@ -26,13 +27,14 @@ export interface Fleet {
   taskQueue: string;
   /** Environment for a worker process (FLEETCMD_*). */
   workerEnv: NodeJS.ProcessEnv;
-  startWorker(): Promise<InProcessWorker>;
+  /** A worker in this process; another principal's token or task queue when given. */
+  startWorker(overrides?: { azure?: AzureConfig; taskQueue?: string }): Promise<InProcessWorker>;
   spawnWorker(): Promise<ChildProcess>;
   close(): Promise<void>;
 }
 
 export interface InProcessWorker {
-  worker: Worker;
+  worker: FleetcmdWorker;
   stop(): Promise<void>;
 }
 
@@ -47,13 +49,15 @@ export async function startFleet(fleetOptions: FleetOptions = {}): Promise<Fleet
   const address = temporalAddress ?? stack.temporal.address;
   const dataDir = mkdtempSync(join(stack.tmpDir, 'emulator-'));
   // Throttling is off unless a test turns it on: most tests are about something else.
-  const emulator = await startEmulator({ port: 0, dataDir, timeScale: 0.01, instanceViewRefreshMs: 200, throttling: { enabled: false }, ...options });
+  const emulator = await startEmulator({ port: 0, dataDir, timeScale: DEFAULT_TIME_SCALE, instanceViewRefreshMs: 200, throttling: { enabled: false }, ...options });
   const admin = new EmulatorAdminClient({ adminUrl: emulator.adminUrl, caCertPem: emulator.caCertPem, token: emulator.token });
   const azure: AzureConfig = {
     armEndpoint: emulator.endpoint,
     armCaFile: emulator.caCertPath,
     armToken: emulator.token,
     storageConnectionString: stack.azurite.connectionString,
+    // The emulator's buckets refill 1/timeScale times faster than Azure's (and `scale` times, if set).
+    armRefillSpeedup: (options.throttling?.scale ?? 1) / (options.timeScale ?? DEFAULT_TIME_SCALE),
   };
   const connection = await Connection.connect({ address: address });
   const client = new Client({ connection, namespace: stack.temporal.namespace });
@@ -68,6 +72,9 @@ export async function startFleet(fleetOptions: FleetOptions = {}): Promise<Fleet
     FLEETCMD_ARM_CA_FILE: azure.armCaFile,
     FLEETCMD_ARM_TOKEN: azure.armToken,
     FLEETCMD_STORAGE_CONNECTION_STRING: azure.storageConnectionString,
+    FLEETCMD_ARM_REFILL_SPEEDUP: String(azure.armRefillSpeedup),
+    // Tests pace by the emulator's buckets alone unless they ask for the task-queue limit.
+    FLEETCMD_ARM_WRITES_PER_SECOND: '1000',
   };
   const workers = new Set<InProcessWorker>();
   const children = new Set<ChildProcess>();
@@ -79,23 +86,18 @@ export async function startFleet(fleetOptions: FleetOptions = {}): Promise<Fleet
     client,
     taskQueue,
     workerEnv,
-    async startWorker() {
-      const nativeConnection = await NativeConnection.connect({ address: address });
-      const worker = await Worker.create({
-        connection: nativeConnection,
-        namespace: stack.temporal.namespace,
-        taskQueue,
-        workflowBundle: { codePath: stack.workflowBundlePath },
-        activities: createActivities(azure),
-      });
+    async startWorker(overrides: { azure?: AzureConfig; taskQueue?: string } = {}) {
+      const worker = await createWorker(
+        { address, namespace: stack.temporal.namespace, taskQueue: overrides.taskQueue ?? taskQueue, armWritesPerSecond: 1000 },
+        { activities: createActivities(overrides.azure ?? azure), workflowBundlePath: stack.workflowBundlePath },
+      );
       const running = worker.run();
       const handle: InProcessWorker = {
         worker,
         async stop() {
           workers.delete(handle);
-          if (worker.getState() === 'RUNNING') worker.shutdown();
+          worker.shutdown();
           await running.catch(() => undefined);
-          await nativeConnection.close();
         },
       };
       workers.add(handle);

@@ -133,7 +133,8 @@ steps:
 });
 
 test('forbidden: a read-only principal gets 403 AuthorizationFailed, unaltered', async () => {
-  const readOnly = await startFleetWorkerWithToken(fleet.emulator.readOnlyToken);
+  // A second worker, on its own task queue, whose ARM token is a read-only principal's.
+  const readOnly = { taskQueue: `${fleet.taskQueue}-ro`, ...(await fleet.startWorker({ azure: { ...fleet.azure, armToken: fleet.emulator.readOnlyToken }, taskQueue: `${fleet.taskQueue}-ro` })) };
   try {
     const plan = planFor(runbookFromYaml(`
 name: forbidden
@@ -152,29 +153,4 @@ steps:
     await readOnly.stop();
   }
 }, 60_000);
-
-/** A second worker, on its own task queue, whose ARM token is another principal's. */
-async function startFleetWorkerWithToken(token: string): Promise<{ taskQueue: string; stop(): Promise<void> }> {
-  const { Worker, NativeConnection } = await import('@temporalio/worker');
-  const { createActivities } = await import('../../../src/activities');
-  const { testStack } = await import('../../harness/stack');
-  const stack = testStack();
-  const taskQueue = `${fleet.taskQueue}-ro`;
-  const connection = await NativeConnection.connect({ address: stack.temporal.address });
-  const w = await Worker.create({
-    connection,
-    taskQueue,
-    workflowBundle: { codePath: stack.workflowBundlePath },
-    activities: createActivities({ ...fleet.azure, armToken: token }),
-  });
-  const running = w.run();
-  return {
-    taskQueue,
-    async stop() {
-      w.shutdown();
-      await running;
-      await connection.close();
-    },
-  };
-}
 
