@@ -108,11 +108,20 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
   const maxChildrenPerRun = input.maxChildrenPerRun ?? 500;
   let status: RolloutStatus = 'Resolving';
 
-  const state: RolloutState = input.state ?? (await initialState({ ...input, plan }));
-  const total = state.total;
-  const concurrency = Math.max(1, resolveCount(settings.maxConcurrency, total));
-  const maxErrors = resolveCount(settings.maxErrors, total);
-  const notAfterMs = windowEnd(settings, state.startedAtMs);
+  // Handlers are set before targets are resolved, so progress and cancel answer from the first moment;
+  // resolution then fills this same object in place.
+  const state: RolloutState = input.state ?? emptyState(Date.now());
+  let total = state.total;
+  let concurrency = 1;
+  let maxErrors = 0;
+  let notAfterMs = windowEnd(settings, state.startedAtMs);
+  const settle = (): void => {
+    total = state.total;
+    concurrency = Math.max(1, resolveCount(settings.maxConcurrency, total));
+    maxErrors = resolveCount(settings.maxErrors, total);
+    notAfterMs = windowEnd(settings, state.startedAtMs);
+  };
+  settle();
   let startedThisRun = 0;
   /** Child starts issued and not yet confirmed: a run may not continue-as-new with any outstanding. */
   let pendingStarts = 0;
@@ -218,6 +227,11 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
       },
     },
   );
+
+  if (!input.state) {
+    Object.assign(state, await resolveFleet({ ...input, plan }));
+    settle();
+  }
 
   // --- the loop -------------------------------------------------------------
   const statusNow = (): RolloutStatus =>
@@ -331,16 +345,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
 // Helpers
 // ---------------------------------------------------------------------------
 
-async function initialState(input: RolloutInput): Promise<RolloutState> {
-  upsertSearchAttributes([
-    { key: FleetcmdRunbook, value: input.plan.runbookName },
-    { key: FleetcmdRolloutId, value: input.plan.rolloutId },
-    { key: FleetcmdStatus, value: 'Resolving' },
-  ]);
-  const { count } = await resolveTargets({ rolloutId: input.plan.rolloutId, selector: input.selector, outputContainer: input.plan.outputContainer });
+function emptyState(startedAtMs: number): RolloutState {
   return {
-    total: count,
-    waveSizes: cutWaves(count, input.settings.waves),
+    total: 0,
+    waveSizes: [],
     wave: 0,
     nextIndex: 0,
     inFlight: {},
@@ -352,8 +360,19 @@ async function initialState(input: RolloutInput): Promise<RolloutState> {
     waveDone: [],
     approvals: [],
     paused: false,
-    startedAtMs: Date.now(),
+    startedAtMs,
   };
+}
+
+/** Resolves the targets (an activity keeps the list in blob storage) and cuts the waves. */
+async function resolveFleet(input: RolloutInput): Promise<Pick<RolloutState, 'total' | 'waveSizes'>> {
+  upsertSearchAttributes([
+    { key: FleetcmdRunbook, value: input.plan.runbookName },
+    { key: FleetcmdRolloutId, value: input.plan.rolloutId },
+    { key: FleetcmdStatus, value: 'Resolving' },
+  ]);
+  const { count } = await resolveTargets({ rolloutId: input.plan.rolloutId, selector: input.selector, outputContainer: input.plan.outputContainer });
+  return { total: count, waveSizes: cutWaves(count, input.settings.waves) };
 }
 
 /** The earlier of an absolute window end and one measured from the rollout's start. */
