@@ -1,7 +1,10 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities, type Activities } from './activities';
 import { azureConfigFromEnv } from './azure/config';
+import { dataConverterFor, loadKeyring } from './codec';
+import { installTelemetry, telemetryFromEnv } from './telemetry';
 import { armWritesTaskQueue } from './workflows/task-queues';
 
 /** The worker process's settings, from FLEETCMD_* environment variables. */
@@ -55,9 +58,11 @@ export interface FleetcmdWorker {
 
 export async function createWorker(
   config: WorkerConfig,
-  overrides: { activities?: Activities; workflowBundlePath?: string; options?: Partial<WorkerOptions> } = {},
+  overrides: { activities?: Activities; workflowBundlePath?: string; dataConverter?: DataConverter; options?: Partial<WorkerOptions> } = {},
 ): Promise<FleetcmdWorker> {
   const connection = await NativeConnection.connect({ address: config.address });
+  // Payloads (inputs, results, failures) are encrypted when keys are configured; a prebuilt bundle must carry the failure converter.
+  const dataConverter = overrides.dataConverter ?? dataConverterFor(loadKeyring());
   const activities = overrides.activities ?? createActivities(azureConfigFromEnv());
   const bundlePath = overrides.workflowBundlePath ?? config.workflowBundlePath;
   const main = await Worker.create({
@@ -66,6 +71,7 @@ export async function createWorker(
     taskQueue: config.taskQueue,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('./workflows') }),
     activities,
+    dataConverter,
     ...(config.maxCachedWorkflows ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
     shutdownGraceTime: '10 seconds',
     ...overrides.options,
@@ -76,6 +82,7 @@ export async function createWorker(
     taskQueue: armWritesTaskQueue(config.taskQueue),
     activities: { createRunCommand: activities.createRunCommand, deleteRunCommand: activities.deleteRunCommand },
     maxTaskQueueActivitiesPerSecond: config.armWritesPerSecond,
+    dataConverter,
     shutdownGraceTime: '10 seconds',
   });
   const workers = [main, writes];
@@ -97,7 +104,11 @@ export async function createWorker(
 
 /** Runs until SIGINT/SIGTERM (the Temporal runtime turns those into a graceful shutdown). */
 export async function main(): Promise<void> {
+  installTelemetry(telemetryFromEnv());
   const config = workerConfigFromEnv();
+  if (!loadKeyring()) {
+    process.stderr.write('fleetcmd worker: no FLEETCMD_CODEC_KEYS or FLEETCMD_CODEC_KEY_FILE: payloads (protected parameters among them) are stored in Temporal unencrypted\n');
+  }
   const worker = await createWorker(config);
   process.stderr.write(`fleetcmd worker: ${config.address} namespace ${config.namespace} task queues ${config.taskQueue}, ${armWritesTaskQueue(config.taskQueue)}\n`);
   await worker.run();

@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { VirtualMachineRunCommand, VirtualMachineRunCommandInstanceView } from '@azure/arm-compute';
 import type { BlobRef, PollPolicy, RunCommandSpec, StepPlan, TargetRef } from '../spec/execution';
 import { targetKey, targetResourcePath } from '../spec/execution';
+import { collectSecrets, knownSecrets } from '../codec';
 import { armErrorInfo, armFailure } from './arm-errors';
 import type { ComputeClients } from './compute';
 import type { OutputStore } from './outputs';
@@ -75,6 +76,8 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
     async createRunCommand(input: CreateRunCommandInput): Promise<CreateRunCommandResult> {
       const ops = compute.forTarget(input.target);
       const name = input.step.runCommandName;
+      // The logger redacts every secret this worker has handled, should one surface in an error.
+      knownSecrets.add(collectSecrets(input.runCommand));
       try {
         await paced(compute, input.target, 'reads');
         const existing = await getOrUndefined(() => ops.get(name));

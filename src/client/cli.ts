@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { redact } from '../codec';
 import { registerEmulator } from './commands/emulator';
 import { registerList } from './commands/list';
 import { registerPlan } from './commands/plan';
@@ -43,10 +44,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof CliError) {
-      io.err(`fleetcmd: ${err.message}\n`);
+      io.err(redact(`fleetcmd: ${err.message}\n`));
       return err.exitCode;
     }
-    io.err(`fleetcmd: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err(redact(`fleetcmd: ${err instanceof Error ? err.message : String(err)}\n`));
     return 1;
   }
 }

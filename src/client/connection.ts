@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFor, loadKeyring } from '../codec';
 
 /** Where the CLI finds Temporal: flags, then FLEETCMD_* variables, then the local dev server. */
 export interface TemporalTarget {
@@ -15,8 +16,9 @@ export function temporalTarget(flags: Partial<TemporalTarget> = {}, env: NodeJS.
   };
 }
 
-export async function connectClient(target: TemporalTarget): Promise<{ client: Client; close(): Promise<void> }> {
+export async function connectClient(target: TemporalTarget, env: NodeJS.ProcessEnv = process.env): Promise<{ client: Client; close(): Promise<void> }> {
   const connection = await Connection.connect({ address: target.address });
-  const client = new Client({ connection, namespace: target.namespace });
+  // The same keys as the workers': what the CLI sends is encrypted, what it reads is decrypted.
+  const client = new Client({ connection, namespace: target.namespace, dataConverter: dataConverterFor(loadKeyring(env)) });
   return { client, close: () => connection.close() };
 }

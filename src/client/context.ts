@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { collectSecrets, redact, SecretRegistry } from '../codec';
 import { loadRunbookFile } from '../spec/load';
 import { formatProblems } from '../spec/problems';
 import type { Runbook } from '../spec/runbook';
@@ -48,7 +49,18 @@ export interface CliContext {
   setExitCode(code: number): void;
 }
 
-export function cliContext(program: Command, io: CliIo, exitCode: { value: number }): CliContext {
+/**
+ * Everything the CLI prints goes through the redactor: SAS signatures,
+ * account keys and bearer tokens always, and the secret values of every
+ * runbook this invocation loaded (protected parameters, runAsPassword).
+ */
+export function redactingIo(io: CliIo, secrets: SecretRegistry): CliIo {
+  return { ...io, out: (text) => io.out(redact(text, secrets.values())), err: (text) => io.err(redact(text, secrets.values())) };
+}
+
+export function cliContext(program: Command, rawIo: CliIo, exitCode: { value: number }): CliContext {
+  const secrets = new SecretRegistry();
+  const io = redactingIo(rawIo, secrets);
   const temporal = (): TemporalTarget => {
     const o = program.opts<{ address?: string; namespace?: string; taskQueue?: string }>();
     return temporalTarget({ address: o.address, namespace: o.namespace, taskQueue: o.taskQueue }, io.env);
@@ -60,7 +72,7 @@ export function cliContext(program: Command, io: CliIo, exitCode: { value: numbe
       const target = temporal();
       let connected;
       try {
-        connected = await connectClient(target);
+        connected = await connectClient(target, io.env);
       } catch (err) {
         throw new CliError(`cannot reach Temporal at ${target.address} (--address or FLEETCMD_TEMPORAL_ADDRESS): ${err instanceof Error ? err.message : String(err)}`, 1);
       }
@@ -73,6 +85,7 @@ export function cliContext(program: Command, io: CliIo, exitCode: { value: numbe
     },
     async loadRunbook(file) {
       const loaded = await loadRunbookFile(file);
+      if (loaded.ok) secrets.add(collectSecrets(loaded.runbook));
       if (!loaded.ok) {
         io.err(`${formatProblems(loaded.problems, file)}\n`);
         throw new CliError(`${loaded.problems.length} problem(s) in ${file}; nothing was started`);

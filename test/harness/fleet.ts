@@ -29,7 +29,8 @@ export interface Fleet {
   workerEnv: NodeJS.ProcessEnv;
   /** A worker in this process; another principal's token or task queue when given. */
   startWorker(overrides?: { azure?: AzureConfig; taskQueue?: string }): Promise<InProcessWorker>;
-  spawnWorker(): Promise<ChildProcess>;
+  /** A worker process (kill -9 it at will); `onOutput` receives its stdout and stderr instead of the terminal. */
+  spawnWorker(options?: { env?: NodeJS.ProcessEnv; onOutput?: (text: string) => void }): Promise<ChildProcess>;
   close(): Promise<void>;
 }
 
@@ -103,13 +104,17 @@ export async function startFleet(fleetOptions: FleetOptions = {}): Promise<Fleet
       workers.add(handle);
       return handle;
     },
-    async spawnWorker() {
+    async spawnWorker(options: { env?: NodeJS.ProcessEnv; onOutput?: (text: string) => void } = {}) {
       const root = join(__dirname, '..', '..');
       const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'worker.ts')], {
         cwd: root,
-        env: workerEnv,
-        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...workerEnv, ...options.env },
+        stdio: ['ignore', options.onOutput ? 'pipe' : 'inherit', options.onOutput ? 'pipe' : 'inherit'],
       });
+      if (options.onOutput) {
+        child.stdout?.on('data', (d: Buffer) => options.onOutput?.(d.toString()));
+        child.stderr?.on('data', (d: Buffer) => options.onOutput?.(d.toString()));
+      }
       children.add(child);
       child.once('exit', () => children.delete(child));
       return child;

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { failureConverterPath } from '../../src/codec';
 import { startStack, type Stack } from '../../src/devstack/stack';
 import type { TestStack } from './stack';
 
@@ -22,6 +23,8 @@ export default async function globalSetup(): Promise<void> {
 
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
+    // As production bundles do: failures are encoded by the codec's converter when keys are set.
+    failureConverterPath,
     logger: { info: () => undefined, warn: () => undefined, error: (m) => log(m), debug: () => undefined, trace: () => undefined, log: () => undefined },
   });
   const workflowBundlePath = join(tmpDir, 'workflow-bundle.js');
