@@ -103,8 +103,11 @@ export class Pacer {
   }
 
   private set(key: string, remaining: number, ratePerMs: number, at: number): void {
-    // A fresh count already includes the requests reserved before it.
-    this.buckets.set(key, { remaining, observedAt: at, reserved: 0, ratePerMs });
+    // A response can be older than requests already sent: never believe more tokens than the running
+    // estimate holds (refill is counted there), only fewer when others drew on the bucket too.
+    const bucket = this.buckets.get(key);
+    const estimate = bucket ? bucket.remaining + (at - bucket.observedAt) * bucket.ratePerMs - bucket.reserved : remaining;
+    this.buckets.set(key, { remaining: Math.min(remaining, estimate), observedAt: at, reserved: 0, ratePerMs });
   }
 }
 
