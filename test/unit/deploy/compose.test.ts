@@ -255,6 +255,10 @@ describe('docker-compose.yml', () => {
       FLEETCMD_CODEC_SERVER_PORT: 'settings of `fleetcmd codec serve`, not of the worker',
       FLEETCMD_CODEC_SERVER_CORS_ORIGIN: 'settings of `fleetcmd codec serve`, not of the worker',
       FLEETCMD_CODEC_SERVER_TOKEN: 'settings of `fleetcmd codec serve`, not of the worker',
+      FLEETCMD_ARM_WRITES_PER_SECOND: "the default, under Azure's write limits",
+      FLEETCMD_ARM_REFILL_SPEEDUP: 'the compose emulator runs at time scale 1',
+      FLEETCMD_LOG_LEVEL: 'INFO',
+      FLEETCMD_METRICS_ADDRESS: 'no Prometheus in this compose file',
     };
     const env = workerEnv();
     const missing = [...workerSettings()].filter((name) => !(name in env) && !(name in leftUnset)).sort();
