@@ -67,7 +67,9 @@ export function summarize(result: TargetResult): Pick<TargetDone, 'signature' | 
   if (!decisive) return {};
   const snippet = decisive.failure
     ? `${decisive.failure.code}: ${decisive.failure.message}`
-    : lastLine(decisive.state === 'Succeeded' ? decisive.outputTail : decisive.errorTail || decisive.outputTail) ?? decisive.reason;
+    : decisive.state === 'Succeeded'
+      ? lastLine(decisive.outputTail)
+      : (lastLine(decisive.errorTail) ?? decisive.executionMessage ?? lastLine(decisive.outputTail) ?? decisive.reason);
   return {
     signature: {
       step: decisive.step,
