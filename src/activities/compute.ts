@@ -3,6 +3,7 @@ import type { PollerLike, OperationState } from '@azure/core-lro';
 import type { AzureConfig } from '../azure/config';
 import { createComputeClient } from '../azure/clients';
 import { armAgent, armCredential } from '../azure/clients';
+import { Context } from '@temporalio/activity';
 import type { TargetRef } from '../spec/execution';
 import { Pacer, armClassOf, subscriptionOfUrl, vmKeyOfUrl } from './pacing';
 
@@ -18,6 +19,18 @@ export interface TargetRunCommands {
   put(name: string, body: VirtualMachineRunCommand): Promise<void>;
   /** Sends the DELETE and returns once ARM accepted it. */
   delete(name: string): Promise<void>;
+}
+
+/** fleetcmd_arm_requests{method,status}: every ARM call an activity makes, 429s among them. */
+function countArmRequest(method: string, status: number): void {
+  // Outside an activity (the CLI's plan) there is no meter, and nothing to count.
+  let meter;
+  try {
+    meter = Context.current().metricMeter;
+  } catch {
+    return;
+  }
+  meter.createCounter('fleetcmd_arm_requests', 'requests', 'ARM requests by method and status').add(1, { method, status: String(status) });
 }
 
 export class ComputeClients {
@@ -36,10 +49,11 @@ export class ComputeClients {
   client(subscriptionId: string): ComputeManagementClient {
     let client = this.clients.get(subscriptionId);
     if (!client) {
-      const onResponse = (request: { url: string; method: string }, response: { headers: { get(name: string): string | undefined } }): void => {
+      const onResponse = (request: { url: string; method: string }, response: { status: number; headers: { get(name: string): string | undefined } }): void => {
         const subscription = subscriptionOfUrl(request.url);
         if (!subscription) return;
         this.pacer.observe({ subscriptionId: subscription, resourceKey: vmKeyOfUrl(request.url), armClass: armClassOf(request.method) }, response.headers);
+        countArmRequest(request.method, response.status);
       };
       client = createComputeClient(this.config, subscriptionId, { credential: this.credential, agent: this.agent, onResponse });
       this.clients.set(subscriptionId, client);

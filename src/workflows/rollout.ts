@@ -14,6 +14,7 @@ import {
   defineQuery,
   defineUpdate,
   getExternalWorkflowHandle,
+  metricMeter,
   proxyActivities,
   setHandler,
   startChild,
@@ -140,6 +141,13 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
   const canStart = (): boolean =>
     !state.paused && !stopping() && state.nextIndex < waveEnd() && inFlightCount() < concurrency && startedThisRun < maxChildrenPerRun;
 
+  // fleetcmd_rollout_targets{rollout,state}: how far each rollout is, for a dashboard.
+  const targetsGauge = metricMeter.createGauge('fleetcmd_rollout_targets', 'int', 'targets', "a rollout's targets by state");
+  const publishProgress = (): void => {
+    const { counts } = progress();
+    for (const [stateName, value] of Object.entries(counts)) targetsGauge.set(value, { rollout: rolloutId, state: stateName });
+  };
+
   const setStatus = (next: RolloutStatus): void => {
     if (next === status) return;
     status = next;
@@ -181,7 +189,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
   };
 
   // --- handlers -------------------------------------------------------------
-  setHandler(targetDoneSignal, (done) => record(state, done));
+  setHandler(targetDoneSignal, (done) => {
+    record(state, done);
+    publishProgress();
+  });
   setHandler(progressQuery, progress);
   setHandler(
     approveUpdate,

@@ -5,6 +5,7 @@ import {
   TimeoutFailure,
   isCancellation,
   log,
+  metricMeter,
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -87,10 +88,16 @@ export async function runStep(ctx: StepContext, step: StepPlan): Promise<StepRes
     result = { ...base, state: 'Failed', failure: failureOf(err) };
   }
   // Nothing to clean when Azure refused the PUT itself.
+  stepsCounter().add(1, { result: result.state, step: step.name });
   if (ctx.cleanup === 'afterCollect' && created) {
     await cleanUp(ctx, step);
   }
   return result;
+}
+
+/** fleetcmd_steps{result,step}: the SDK's workflow meter skips replays, so a step counts once. */
+function stepsCounter() {
+  return metricMeter.createCounter('fleetcmd_steps', 'steps', 'run-command steps finished, by result');
 }
 
 /** A failed clean-up does not change what the script did; it is logged, and keepLast/retention catches it later. */
