@@ -44,7 +44,7 @@ test("ARM's per-subscription writes bucket (10 per second) paces writes too", ()
 });
 
 test('the emulator\'s faster refill is taken into account', () => {
-  let now = 0;
+  const now = 0;
   const pacer = new Pacer(100, () => now);
   pacer.observe({ subscriptionId: SUB, resourceKey: VM, armClass: 'writes' }, headers({ 'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/UpdateVMResource;0' }));
   expect(pacer.reserve({ subscriptionId: SUB, resourceKey: VM, armClass: 'writes' })).toBe(300);
