@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { failureConverterPath } from '../../src/codec';
+import { failureConverterPath, generateKey } from '../../src/codec';
 import { startStack, type Stack } from '../../src/devstack/stack';
 import type { TestStack } from './stack';
 
@@ -30,7 +30,8 @@ export default async function globalSetup(): Promise<void> {
   const workflowBundlePath = join(tmpDir, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, code);
 
-  const info: TestStack = { ...stack.info, workflowBundlePath, tmpDir };
+  const key = generateKey({ id: 'test-run' });
+  const info: TestStack = { ...stack.info, workflowBundlePath, tmpDir, codecKeys: `${key.id}:${key.key}` };
   const file = join(tmpDir, 'stack.json');
   writeFileSync(file, JSON.stringify(info, null, 2));
   process.env.FLEETCMD_TEST_STACK = file;

@@ -20,6 +20,8 @@ export interface TestStack {
   workflowBundlePath: string;
   /** A temp folder owned by this run, removed at teardown. */
   tmpDir: string;
+  /** FLEETCMD_CODEC_KEYS of this run: tests that encrypt use it, and the replay test decrypts with it. */
+  codecKeys: string;
 }
 
 export function testStack(): TestStack {

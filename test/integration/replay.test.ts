@@ -1,5 +1,6 @@
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import { dataConverterFor, loadKeyring } from '../../src/codec';
 import { testStack } from '../harness/stack';
 
 /**
@@ -22,7 +23,9 @@ test('every target and rollout history produced by the integration tests replays
     }
     let replayed = 0;
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: stack.workflowBundlePath } }, histories())) {
+    // Some tests encrypt their payloads with the run's key; unencrypted payloads pass the codec untouched.
+    const dataConverter = dataConverterFor(loadKeyring({ FLEETCMD_CODEC_KEYS: stack.codecKeys }));
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: stack.workflowBundlePath }, dataConverter }, histories())) {
       replayed += 1;
       if (result.error) failures.push(`${result.workflowId} ${result.runId}: ${result.error.message}`);
     }

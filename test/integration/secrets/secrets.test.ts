@@ -6,14 +6,14 @@ import { BlobSASPermissions, BlobServiceClient } from '@azure/storage-blob';
 import { runCli } from '../../../src/client/cli';
 import type { CliIo } from '../../../src/client/context';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { EncryptionCodec, generateKey, loadKeyring } from '../../../src/codec';
+import { EncryptionCodec, loadKeyring } from '../../../src/codec';
 import { SUBSCRIPTION, startFleet, waitFor, type Fleet } from '../../harness/fleet';
 import { testStack } from '../../harness/stack';
 
 const RG = 'secret-rg';
 let fleet: Fleet;
-const key = generateKey({ id: 'test-key' });
-const codecEnv = { FLEETCMD_CODEC_KEYS: `${key.id}:${key.key}` };
+// The run's key: the replay test decrypts these histories with it.
+const codecEnv = { FLEETCMD_CODEC_KEYS: testStack().codecKeys };
 const workerLog: string[] = [];
 
 // Three planted secrets: a protected parameter, a runAsPassword, and a SAS signature (of the script's URI).
