@@ -153,6 +153,11 @@ function ranForTimeout(outcome: RunCommandOutcome, timeoutInSeconds: number | un
 
 /** Azure's code and message, unaltered, from the activity failure's cause. */
 function failureOf(err: unknown): { code: string; message: string; statusCode?: number } {
+  // The poll's deadline (timeoutInSeconds + grace) ran out: the server ends the retries with the last
+  // "still running" failure as the cause, and marks the retry state TIMEOUT.
+  if (err instanceof ActivityFailure && err.retryState === 'TIMEOUT' && err.activityType === 'awaitRunCommand') {
+    return { code: 'AgentUnresponsive', message: 'the run command reported no terminal state within its timeout plus the agent grace period' };
+  }
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     const detail = (cause.details?.[0] ?? {}) as { statusCode?: number };
