@@ -31,8 +31,10 @@ function newKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.
 }
 
 function serialNumber(): string {
-  // Positive (leading 0 nibble) random serial, as X.509 wants.
-  return `0${randomBytes(15).toString('hex')}`;
+  // A positive serial whose first byte is neither 0 (DER forbids that padding) nor >= 0x80 (negative).
+  const bytes = randomBytes(15);
+  bytes[0] = (bytes[0] & 0x3f) | 0x40;
+  return bytes.toString('hex');
 }
 
 function writeAtomic(path: string, content: string, mode: number): void {

@@ -56,8 +56,9 @@ function awaiter(step: StepPlan, poll: PollPolicy, graceSeconds: number) {
   const timeout = step.runCommand.timeoutInSeconds ?? 0;
   return proxyActivities<Activities>({
     startToCloseTimeout: '20 seconds',
-    // No timeout means the script may run for days: poll until it ends.
-    ...(timeout > 0 ? { scheduleToCloseTimeout: `${timeout + graceSeconds} seconds` } : {}),
+    // No timeout means the script may run for days: poll until it ends. The server stops retrying as
+    // soon as the next poll would land past the deadline, so one poll interval more keeps the full grace.
+    ...(timeout > 0 ? { scheduleToCloseTimeout: (timeout + graceSeconds) * 1000 + poll.maximumIntervalMs } : {}),
     retry: { initialInterval: poll.initialIntervalMs, backoffCoefficient: 1.5, maximumInterval: poll.maximumIntervalMs },
   }).awaitRunCommand;
 }
