@@ -27,7 +27,8 @@ const THROTTLING_SCALE = { tight: 0.04, loose: 0.1 };
  * whether the fault hits before the request is handled or after it took
  * effect (a PUT that ran, whose answer is lost). The 429 share is measured as
  * the run goes: a slice tightens the buckets while 429s are under their share,
- * and the injected rate tops the rest up to the target.
+ * and the injected rate tops the rest up to the target, catching up on any
+ * shortfall so far.
  */
 export function armFaults(env: ChaosEnvironment, options: ArmFaultOptions): Promise<ScenarioResult> {
   const faultRate = options.faultRate ?? 0.1;
@@ -68,8 +69,10 @@ async function faultSlices(ctx: ChaosContext, counter: ArmTrafficCounter, faultR
     const t = counter.snapshot();
     const throttledShare = t.requests ? (t.byStatus['429'] ?? 0) / t.requests : 0;
     const scale = throttledShare < faultRate * THROTTLED_SHARE ? THROTTLING_SCALE.tight : THROTTLING_SCALE.loose;
-    // Whatever the throttling did not contribute so far, the injected faults make up (never less than half the target).
-    const injected = Math.min(faultRate, Math.max(faultRate / 2, faultRate - throttledShare));
+    // The injected faults make up what the throttling does not, and catch up on any shortfall so far
+    // (the emulator's dice and the 429s drift); between half and one and a half times the target.
+    const faultedShare = t.requests ? faultsIn(t) / t.requests : faultRate;
+    const injected = Math.min(faultRate * 1.5, Math.max(faultRate / 2, faultRate - throttledShare + (faultRate - faultedShare)));
     const connectionResetRate = injected * RESET_SHARE;
     const serverErrorRate = (injected - connectionResetRate) / (1 - connectionResetRate);
     await ctx.fleet.admin.setThrottling({ enabled: true, scale });
@@ -81,6 +84,12 @@ async function faultSlices(ctx: ChaosContext, counter: ArmTrafficCounter, faultR
   return summarize(counter.snapshot(), slices, faultRate);
 }
 
+/** Every answer that was a fault: 429s, 5xx and connection resets. */
+function faultsIn(t: ArmTraffic): number {
+  const fiveHundreds = Object.entries(t.byStatus).filter(([s]) => Number(s) >= 500).reduce((a, [, n]) => a + n, 0);
+  return (t.byStatus['429'] ?? 0) + fiveHundreds + t.resets.before + t.resets.after;
+}
+
 function summarize(t: ArmTraffic, slices: number, faultRate: number): FaultSummary {
   const throttled = t.byStatus['429'] ?? 0;
   const errors = (phase: FaultPhase, status: string): number => t.serverErrors[phase][status] ?? 0;
@@ -88,7 +97,7 @@ function summarize(t: ArmTraffic, slices: number, faultRate: number): FaultSumma
   const e503 = errors('before', '503') + errors('after', '503');
   const other5xx = Object.entries(t.byStatus).filter(([s]) => Number(s) >= 500 && s !== '500' && s !== '503').reduce((a, [, n]) => a + n, 0);
   const resets = t.resets.before + t.resets.after;
-  const injected = throttled + e500 + e503 + other5xx + resets;
+  const injected = faultsIn(t);
   const share = t.requests ? (100 * injected) / t.requests : 0;
   const detail =
     `${share.toFixed(1)} % of ${t.requests} ARM requests (target ${Math.round(faultRate * 100)} %): ` +
