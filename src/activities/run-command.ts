@@ -4,6 +4,7 @@ import type { BlobRef, PollPolicy, RunCommandSpec, StepPlan, TargetRef } from '.
 import { targetKey, targetResourcePath } from '../spec/execution';
 import { collectSecrets, knownSecrets } from '../codec';
 import { armErrorInfo, armFailure } from './arm-errors';
+import { heartbeating } from './heartbeat';
 import type { ComputeClients } from './compute';
 import type { OutputStore } from './outputs';
 
@@ -123,10 +124,9 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
     /** Size and sha256 of the full stdout and stderr the agent appended to blobs. */
     async collectOutput(input: CollectOutputInput): Promise<{ output?: BlobRef; error?: BlobRef }> {
       const prefix = blobPrefix(input);
-      const [output, error] = await Promise.all([
-        outputs.describe(input.outputContainer, `${prefix}/stdout`),
-        outputs.describe(input.outputContainer, `${prefix}/stderr`),
-      ]);
+      const [output, error] = await heartbeating(() =>
+        Promise.all([outputs.describe(input.outputContainer, `${prefix}/stdout`), outputs.describe(input.outputContainer, `${prefix}/stderr`)]),
+      );
       return { output, error };
     },
 

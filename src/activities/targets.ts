@@ -5,6 +5,7 @@ import { targetKey } from '../spec/execution';
 import type { TargetSelector } from '../spec/rollout';
 import type { Targets } from '../spec/runbook';
 import { armFailure } from './arm-errors';
+import { heartbeating } from './heartbeat';
 import type { ComputeClients } from './compute';
 import type { OutputStore } from './outputs';
 
@@ -41,35 +42,39 @@ export function targetActivities(deps: { compute: ComputeClients; outputs: Outpu
 
   return {
     async resolveTargets(input: ResolveTargetsInput): Promise<{ count: number; sample: string[] }> {
-      let targets: TargetRef[];
-      if (input.selector.kind === 'retry') {
-        const all = await loadAll(input.selector.fromRolloutId, input.outputContainer);
-        targets = input.selector.indices.map((i) => all[i]).filter((t): t is TargetRef => t !== undefined);
-      } else {
-        const subscriptionId = input.selector.targets.subscriptionId ?? input.selector.defaultSubscriptionId ?? deps.defaultSubscriptionId;
-        if (!subscriptionId) {
-          throw ApplicationFailure.nonRetryable('targets.subscriptionId: no subscription given (set it in the runbook or FLEETCMD_SUBSCRIPTION_ID)', 'InvalidTargets');
-        }
-        try {
-          targets = await resolve(compute, subscriptionId, input.selector.targets);
-        } catch (err) {
-          if (err instanceof ApplicationFailure) throw err;
-          throw armFailure(err);
-        }
-      }
-      targets = dedupeAndSort(targets);
-      if (targets.length === 0) {
-        throw ApplicationFailure.nonRetryable(`the target selection matched no machines: ${describe(input.selector)}`, 'NoTargets');
-      }
-      await outputs.writeJson(input.outputContainer, targetListBlob(input.rolloutId), targets);
-      return { count: targets.length, sample: targets.slice(0, 5).map(targetKey) };
+      return heartbeating(() => resolveAndStore(input));
     },
 
     async loadTargets(input: LoadTargetsInput): Promise<TargetRef[]> {
-      const all = await loadAll(input.rolloutId, input.outputContainer);
+      const all = await heartbeating(() => loadAll(input.rolloutId, input.outputContainer));
       return all.slice(input.offset, input.offset + input.limit);
     },
   };
+
+  async function resolveAndStore(input: ResolveTargetsInput): Promise<{ count: number; sample: string[] }> {
+    let targets: TargetRef[];
+    if (input.selector.kind === 'retry') {
+      const all = await loadAll(input.selector.fromRolloutId, input.outputContainer);
+      targets = input.selector.indices.map((i) => all[i]).filter((t): t is TargetRef => t !== undefined);
+    } else {
+      const subscriptionId = input.selector.targets.subscriptionId ?? input.selector.defaultSubscriptionId ?? deps.defaultSubscriptionId;
+      if (!subscriptionId) {
+        throw ApplicationFailure.nonRetryable('targets.subscriptionId: no subscription given (set it in the runbook or FLEETCMD_SUBSCRIPTION_ID)', 'InvalidTargets');
+      }
+      try {
+        targets = await resolve(compute, subscriptionId, input.selector.targets);
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        throw armFailure(err);
+      }
+    }
+    targets = dedupeAndSort(targets);
+    if (targets.length === 0) {
+      throw ApplicationFailure.nonRetryable(`the target selection matched no machines: ${describe(input.selector)}`, 'NoTargets');
+    }
+    await outputs.writeJson(input.outputContainer, targetListBlob(input.rolloutId), targets);
+    return { count: targets.length, sample: targets.slice(0, 5).map(targetKey) };
+  }
 }
 
 export async function resolve(compute: ComputeClients, subscriptionId: string, targets: Targets): Promise<TargetRef[]> {

@@ -89,8 +89,10 @@ export const pauseUpdate = defineUpdate<RolloutProgress, [{ by: string }]>('paus
 export const resumeUpdate = defineUpdate<RolloutProgress, [{ by: string }]>('resume');
 export const cancelUpdate = defineUpdate<RolloutProgress, [{ by: string; reason?: string }]>('cancel');
 
+// Listing a large fleet may take minutes; the heartbeat notices a dead worker in 30 s.
 const { resolveTargets, loadTargets } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30 },
 });
 

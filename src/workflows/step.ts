@@ -44,8 +44,10 @@ function writes() {
   });
 }
 
+/** Blob reads of any size: a long start-to-close, and a heartbeat so a dead worker is noticed in 30 s. */
 const reads = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
