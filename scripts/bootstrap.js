@@ -33,4 +33,23 @@ function ensureTemporalCli() {
   run(process.execPath, [join(root, 'dist', 'devstack', 'cli.js'), 'temporal-cli'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-module.exports = { root, run, ensureInstalled, build, ensureTemporalCli };
+/**
+ * Runs a TypeScript entry point (`npx ts-node --transpile-only <file> ...args`
+ * without npm in between) and exits with its status. The entry stops what it
+ * started before it exits; a signal to this process is passed on to it.
+ */
+function runTypeScriptEntry(file, args) {
+  const { spawn } = require('node:child_process');
+  const entry = spawn(process.execPath, [require.resolve('ts-node/dist/bin.js', { paths: [root] }), '--transpile-only', join(root, file), ...args], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      if (entry.exitCode === null && entry.signalCode === null) entry.kill(signal);
+    });
+  }
+  entry.on('exit', (code, signal) => process.exit(signal ? 130 : (code ?? 1)));
+}
+
+module.exports = { root, run, ensureInstalled, build, ensureTemporalCli, runTypeScriptEntry };

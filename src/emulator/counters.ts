@@ -25,6 +25,8 @@ export interface RequestCounters {
   total: number;
   throttled: number;
   byStatus: Record<string, number>;
+  /** Requests by HTTP method (GET, PUT, DELETE, ...), whatever their answer. */
+  byMethod: Record<string, number>;
 }
 
 export interface CountersSnapshot {
@@ -44,7 +46,7 @@ export class Counters {
   private current = 0;
   private peak = 0;
   private perVm = new Map<string, { vm: string; current: number; peak: number }>();
-  private requests: RequestCounters = { total: 0, throttled: 0, byStatus: {} };
+  private requests: RequestCounters = { total: 0, throttled: 0, byStatus: {}, byMethod: {} };
 
   constructor(private readonly onChange: () => void = () => undefined) {}
 
@@ -83,11 +85,12 @@ export class Counters {
     return this.current;
   }
 
-  request(status: number): void {
+  request(status: number, method: string): void {
     this.requests.total += 1;
     if (status === 429) this.requests.throttled += 1;
     const key = String(status);
     this.requests.byStatus[key] = (this.requests.byStatus[key] ?? 0) + 1;
+    this.requests.byMethod[method] = (this.requests.byMethod[method] ?? 0) + 1;
   }
 
   executionCount(vm: string, runCommand: string, kind: 'managed' | 'action' = 'managed'): number {
@@ -106,7 +109,7 @@ export class Counters {
         peak: this.peak,
         perVm: [...this.perVm.values()].filter((p) => !vm || p.vm.toLowerCase() === vm).map((p) => ({ ...p })),
       },
-      requests: { ...this.requests, byStatus: { ...this.requests.byStatus } },
+      requests: { ...this.requests, byStatus: { ...this.requests.byStatus }, byMethod: { ...this.requests.byMethod } },
     };
   }
 
@@ -121,7 +124,7 @@ export class Counters {
     this.peak = snapshot.concurrency.peak;
     this.current = 0;
     this.perVm = new Map(snapshot.concurrency.perVm.map((p) => [p.vm.toLowerCase(), { vm: p.vm, current: 0, peak: p.peak }]));
-    this.requests = { ...snapshot.requests, byStatus: { ...snapshot.requests.byStatus } };
+    this.requests = { ...snapshot.requests, byStatus: { ...snapshot.requests.byStatus }, byMethod: { ...snapshot.requests.byMethod } };
     // Runs open at the time of the snapshot count as running until the caller closes them.
     for (const run of this.runs) {
       if (run.endedAt) continue;
@@ -140,7 +143,7 @@ export class Counters {
       if (perVm.current === 0) this.perVm.delete(key);
       else perVm.peak = perVm.current;
     }
-    this.requests = { total: 0, throttled: 0, byStatus: {} };
+    this.requests = { total: 0, throttled: 0, byStatus: {}, byMethod: {} };
     this.onChange();
   }
 }

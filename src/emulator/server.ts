@@ -127,7 +127,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     if (f.phase === 'before') {
       if (reset) return resetConnection(req);
       if (fail) {
-        counters.request(f.serverErrorStatus);
+        counters.request(f.serverErrorStatus, method);
         return send(req, res, f.serverErrorStatus, {}, { error: serverErrorBody(f.serverErrorStatus) });
       }
     }
@@ -153,11 +153,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       if (f.latencyMs > 0) await delay(f.latencyMs);
       if (reset) return resetConnection(req);
       if (fail) {
-        counters.request(f.serverErrorStatus);
+        counters.request(f.serverErrorStatus, method);
         return send(req, res, f.serverErrorStatus, {}, { error: serverErrorBody(f.serverErrorStatus) });
       }
     }
-    counters.request(response.status);
+    counters.request(response.status, method);
     send(req, res, response.status, response.headers, response.body);
   };
 

@@ -126,7 +126,7 @@ test('peak concurrency is measured overall and per VM', async () => {
   expect(await fx.admin.peakConcurrency(fx.vmId('vm-7'))).toBe(1);
 });
 
-test('requests and 429s are counted, and reset zeroes the counters', async () => {
+test('requests and 429s are counted (by status and by method), and reset zeroes the counters', async () => {
   await fx.admin.reset('counters');
   await fx.admin.setThrottling({ enabled: true, scale: 0.01, arm: false });
   try {
@@ -138,6 +138,8 @@ test('requests and 429s are counted, and reset zeroes the counters', async () =>
     expect(requests.byStatus['404']).toBe(1);
     expect(requests.byStatus['429']).toBe(1);
     expect(requests.total).toBeGreaterThanOrEqual(2);
+    expect(requests.byMethod.GET).toBeGreaterThanOrEqual(2);
+    expect(Object.values(requests.byMethod).reduce((a, n) => a + n, 0)).toBe(requests.total);
   } finally {
     await fx.admin.setThrottling({ enabled: false });
   }
