@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createActivities, type Activities } from './activities';
 import { azureConfigFromEnv } from './azure/config';
 import { dataConverterFor, loadKeyring } from './codec';
+import { settingsFromEnv } from './env-settings';
 import { installTelemetry, telemetryFromEnv } from './telemetry';
 import { armWritesTaskQueue } from './workflows/task-queues';
 
@@ -25,23 +26,18 @@ export const workerConfigSchema = z.object({
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 
+/** The variable each setting is read from. */
+const WORKER_SETTINGS = {
+  address: 'FLEETCMD_TEMPORAL_ADDRESS',
+  namespace: 'FLEETCMD_NAMESPACE',
+  taskQueue: 'FLEETCMD_TASK_QUEUE',
+  workflowBundlePath: 'FLEETCMD_WORKFLOW_BUNDLE',
+  maxCachedWorkflows: 'FLEETCMD_MAX_CACHED_WORKFLOWS',
+  armWritesPerSecond: 'FLEETCMD_ARM_WRITES_PER_SECOND',
+} as const;
+
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const parsed = workerConfigSchema.safeParse({
-    address: env.FLEETCMD_TEMPORAL_ADDRESS || undefined,
-    namespace: env.FLEETCMD_NAMESPACE || undefined,
-    taskQueue: env.FLEETCMD_TASK_QUEUE || undefined,
-    workflowBundlePath: env.FLEETCMD_WORKFLOW_BUNDLE || undefined,
-    maxCachedWorkflows: env.FLEETCMD_MAX_CACHED_WORKFLOWS || undefined,
-    armWritesPerSecond: env.FLEETCMD_ARM_WRITES_PER_SECOND || undefined,
-  });
-  if (!parsed.success) {
-    const names: Record<string, string> = {
-      maxCachedWorkflows: 'FLEETCMD_MAX_CACHED_WORKFLOWS',
-      armWritesPerSecond: 'FLEETCMD_ARM_WRITES_PER_SECOND',
-    };
-    throw new Error(`invalid worker configuration: ${parsed.error.issues.map((i) => `${names[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; ')}`);
-  }
-  return parsed.data;
+  return settingsFromEnv('worker configuration', workerConfigSchema, WORKER_SETTINGS, env);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { settingsFromEnv } from '../env-settings';
 
 /**
  * Where fleetcmd's Azure calls go. Real Azure needs none of these set
@@ -20,27 +21,17 @@ export const azureConfigSchema = z.object({
 });
 export type AzureConfig = z.infer<typeof azureConfigSchema>;
 
+/** The variable each setting is read from. */
+const AZURE_SETTINGS = {
+  armEndpoint: 'FLEETCMD_ARM_ENDPOINT',
+  armCaFile: 'FLEETCMD_ARM_CA_FILE',
+  armToken: 'FLEETCMD_ARM_TOKEN',
+  armRefillSpeedup: 'FLEETCMD_ARM_REFILL_SPEEDUP',
+  storageConnectionString: 'FLEETCMD_STORAGE_CONNECTION_STRING',
+  storageAccountUrl: 'FLEETCMD_STORAGE_ACCOUNT_URL',
+} as const;
+
 /** Reads the configuration from FLEETCMD_* environment variables. */
 export function azureConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AzureConfig {
-  const parsed = azureConfigSchema.safeParse({
-    armEndpoint: env.FLEETCMD_ARM_ENDPOINT || undefined,
-    armCaFile: env.FLEETCMD_ARM_CA_FILE || undefined,
-    armToken: env.FLEETCMD_ARM_TOKEN || undefined,
-    armRefillSpeedup: env.FLEETCMD_ARM_REFILL_SPEEDUP || undefined,
-    storageConnectionString: env.FLEETCMD_STORAGE_CONNECTION_STRING || undefined,
-    storageAccountUrl: env.FLEETCMD_STORAGE_ACCOUNT_URL || undefined,
-  });
-  if (!parsed.success) {
-    const names: Record<string, string> = {
-      armEndpoint: 'FLEETCMD_ARM_ENDPOINT',
-      armCaFile: 'FLEETCMD_ARM_CA_FILE',
-      armToken: 'FLEETCMD_ARM_TOKEN',
-      armRefillSpeedup: 'FLEETCMD_ARM_REFILL_SPEEDUP',
-      storageConnectionString: 'FLEETCMD_STORAGE_CONNECTION_STRING',
-      storageAccountUrl: 'FLEETCMD_STORAGE_ACCOUNT_URL',
-    };
-    const problems = parsed.error.issues.map((i) => `${names[String(i.path[0])] ?? i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid Azure configuration:\n  ${problems.join('\n  ')}`);
-  }
-  return parsed.data;
+  return settingsFromEnv('Azure configuration', azureConfigSchema, AZURE_SETTINGS, env);
 }

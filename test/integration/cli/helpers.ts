@@ -8,9 +8,29 @@ import { vmResourceId } from '../../../src/emulator';
 import type { RolloutProgress, RolloutStatus } from '../../../src/spec/rollout';
 import type { Runbook } from '../../../src/spec/runbook';
 import { planRunbook } from '../../../src/spec/to-plan';
-import { SUBSCRIPTION, waitFor, type Fleet } from '../../harness/fleet';
+import { SUBSCRIPTION, startFleet, waitFor, type Fleet, type FleetOptions } from '../../harness/fleet';
 import { TEST_POLL, runbookFromYaml } from '../../harness/runbooks';
 import { testStack } from '../../harness/stack';
+
+/**
+ * The fleet a test file runs the CLI against: started with an in-process
+ * worker before the file's first test, closed after its last. Call at the
+ * top level of the file; the returned function gives the fleet inside tests.
+ */
+export function useFleet(definition: NonNullable<FleetOptions['fleet']>): () => Fleet {
+  let fleet: Fleet | undefined;
+  beforeAll(async () => {
+    fleet = await startFleet({ fleet: definition });
+    await fleet.startWorker();
+  }, 60_000);
+  afterAll(async () => {
+    await fleet?.close();
+  });
+  return () => {
+    if (!fleet) throw new Error('the fleet is not started: use it inside a test');
+    return fleet;
+  };
+}
 
 /** What one in-process `fleetcmd` invocation printed and returned. */
 export interface CliRun {

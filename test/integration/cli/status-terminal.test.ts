@@ -1,23 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { startFleet, type Fleet } from '../../harness/fleet';
 import { testStack } from '../../harness/stack';
-import { ANSI_ESCAPE, machines, oneStepRunbook, startFast, vmNames } from './helpers';
+import { ANSI_ESCAPE, machines, oneStepRunbook, startFast, useFleet, vmNames } from './helpers';
 
 const RG = 'tty-rg';
 const names = vmNames('tty', 6);
 const ROOT = join(__dirname, '..', '..', '..');
-let fleet: Fleet;
-
-beforeAll(async () => {
-  fleet = await startFleet({ fleet: machines(RG, names) });
-  await fleet.startWorker();
-}, 60_000);
-
-afterAll(async () => {
-  await fleet?.close();
-});
+const fleet = useFleet(machines(RG, names));
 
 /**
  * Runs the CLI as its own process on a pseudo-terminal. `script` (util-linux)
@@ -28,7 +18,7 @@ async function inTerminal(args: string[]): Promise<{ code: number | null; screen
   const { address, namespace } = testStack().temporal;
   const cli = ['node', '-r', 'ts-node/register/transpile-only', 'src/client/cli.ts', '--address', address, '--namespace', namespace, ...args];
   const command = `stty cols 110 rows 30; exec ${cli.map((a) => `'${a}'`).join(' ')}`;
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { ...fleet.workerEnv, TERM: 'xterm-256color' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { ...fleet().workerEnv, TERM: 'xterm-256color' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => chunks.push(c));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -37,7 +27,7 @@ async function inTerminal(args: string[]): Promise<{ code: number | null; screen
 
 test('status --watch on a terminal draws a live progress bar and wave table, then prints the report', async () => {
   const runbook = oneStepRunbook('on-a-terminal', RG, 'sleep 3; echo done', '{ waves: [2, "100%"], maxConcurrency: 2 }');
-  const rolloutId = await startFast(fleet, runbook, `cli-tty-${randomUUID().slice(0, 8)}`);
+  const rolloutId = await startFast(fleet(), runbook, `cli-tty-${randomUUID().slice(0, 8)}`);
 
   const { code, screen } = await inTerminal(['status', rolloutId, '--watch']);
   expect(code).toBe(0);
