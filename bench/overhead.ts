@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PollPolicy } from '../src/spec/execution';
+import { targetKey, type PollPolicy, type TargetRef } from '../src/spec/execution';
 import { chaosFleet, chaosRunbook } from '../test/chaos/rollout';
 import { startFleet, SUBSCRIPTION, type Fleet } from '../test/harness/fleet';
 import { runRollout, startWorkerProcess } from './fleetcmd-run';
 import type { PlainFleetInput, PlainFleetResult } from './plain-fleet';
 import type { BenchContext } from './context';
 import { formatTable, mib, ratio, seconds } from './table';
+import { targetTimeline } from './timeline';
 
 /**
  * P1: fleetcmd's wall time against a plain non-durable script making the same
@@ -86,12 +88,12 @@ async function comparison(
   o: { targets: number; steps: number; concurrency: number; emulator: Parameters<typeof startFleet>[0]; pollMs: number },
 ): Promise<Pair> {
   const rg = `bench-p1-${label}`;
-  const { definition } = chaosFleet(rg, o.targets);
+  const { definition, targets } = chaosFleet(rg, o.targets);
   const fleet = await startFleet({ ...o.emulator, fleet: definition });
   try {
     const scripts = Array.from({ length: o.steps }, (_, i) => `echo step-${i + 1}`);
     ctx.log(`P1 ${label}: fleetcmd, ${o.targets} targets`);
-    const fleetcmd = await fleetcmdSide(ctx, fleet, { rg, scripts, concurrency: o.concurrency, poll: { initialIntervalMs: o.pollMs, maximumIntervalMs: o.pollMs } });
+    const fleetcmd = await fleetcmdSide(ctx, fleet, { rg, sample: targets[0], scripts, concurrency: o.concurrency, poll: { initialIntervalMs: o.pollMs, maximumIntervalMs: o.pollMs } });
     await fleet.admin.reset('all');
     ctx.log(`P1 ${label}: plain script, ${o.targets} targets`);
     const plain = await plainSide(fleet, { rg, scripts, concurrency: o.concurrency, pollMs: o.pollMs });
@@ -101,12 +103,19 @@ async function comparison(
   }
 }
 
-async function fleetcmdSide(ctx: BenchContext, fleet: Fleet, o: { rg: string; scripts: string[]; concurrency: number; poll: PollPolicy }): Promise<Side> {
+async function fleetcmdSide(ctx: BenchContext, fleet: Fleet, o: { rg: string; sample?: TargetRef; scripts: string[]; concurrency: number; poll: PollPolicy }): Promise<Side> {
   const steps = o.scripts.map((script, i) => `{ name: s${i + 1}, ${i > 0 ? `dependsOn: [s${i}], ` : ''}script: "${script}" }`);
   const runbook = chaosRunbook('bench-overhead', o.rg, steps, `{ maxConcurrency: ${o.concurrency}, maxErrors: "100%" }`);
   const worker = await startWorkerProcess(fleet, { logFile: ctx.file(`p1-worker-${o.rg}.log`) });
   try {
-    const run = await runRollout(fleet, { runbook, rolloutId: `${o.rg}-${Date.now()}`, poll: o.poll });
+    const rolloutId = `${o.rg}-${Date.now()}`;
+    const run = await runRollout(fleet, { runbook, rolloutId, poll: o.poll });
+    if (o.sample) {
+      // Where one target's time went, for whoever wants to see the orchestration's share.
+      const file = ctx.file(`p1-timeline-${o.rg}.txt`);
+      writeFileSync(file, await targetTimeline(fleet.client, `${rolloutId}/${targetKey(o.sample)}`));
+      ctx.log(`P1: the timeline of ${targetKey(o.sample)} is in ${file}`);
+    }
     const succeeded = run.report.counts.Succeeded;
     return { wallMs: run.wallMs, steps: succeeded * o.scripts.length, succeeded, peakRssBytes: worker.peakRssBytes() };
   } finally {
