@@ -1,4 +1,4 @@
-import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
 import pino from 'pino';
 import { knownSecrets, RedactingLogger } from './codec';
 
@@ -36,7 +36,45 @@ export function installTelemetry(options: TelemetryOptions): void {
     json[level.toLowerCase() as 'info'](meta ?? {}, message);
   });
   Runtime.install({
-    logger: new RedactingLogger({ logger: sink, secrets: () => knownSecrets.values() }),
+    logger: new RedactingLogger({ logger: new ExpectedNoticeLogger(sink), secrets: () => knownSecrets.values() }),
     ...(options.metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsAddress } } } } : {}),
   });
+}
+
+/**
+ * The ARM-writes worker runs activities only, by design, and the SDK warns
+ * about that at every start. The notice is logged at DEBUG there, so a WARN
+ * in an operator's logs always means something.
+ */
+export function isExpectedNotice(message: string, meta?: LogMetadata): boolean {
+  const taskQueue = typeof meta?.taskQueue === 'string' ? meta.taskQueue : '';
+  return message.startsWith('No workflows registered') && taskQueue.endsWith('-arm-writes');
+}
+
+class ExpectedNoticeLogger implements Logger {
+  constructor(private readonly logger: Logger) {}
+
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    this.logger.log(isExpectedNotice(message, meta) ? 'DEBUG' : level, message, meta);
+  }
+
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
 }
