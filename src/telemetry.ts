@@ -1,4 +1,4 @@
-import { DefaultLogger, Runtime, type LogEntry, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import pino from 'pino';
 import { knownSecrets, RedactingLogger } from './codec';
 
@@ -16,9 +16,11 @@ export interface TelemetryOptions {
   logLevel?: LogLevel;
 }
 
+const LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+
 export function telemetryFromEnv(env: NodeJS.ProcessEnv = process.env): TelemetryOptions {
   const level = (env.FLEETCMD_LOG_LEVEL ?? 'INFO').toUpperCase();
-  if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level)) {
+  if (!(LEVELS as readonly string[]).includes(level)) {
     throw new Error(`FLEETCMD_LOG_LEVEL: must be one of TRACE, DEBUG, INFO, WARN, ERROR, not ${JSON.stringify(env.FLEETCMD_LOG_LEVEL)}`);
   }
   return { metricsAddress: env.FLEETCMD_METRICS_ADDRESS || undefined, logLevel: level as LogLevel };
@@ -31,12 +33,15 @@ export function installTelemetry(options: TelemetryOptions): void {
   if (installed) return;
   installed = true;
   const json = pino({ level: 'trace', base: { service: 'fleetcmd-worker' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
-  const sink = new DefaultLogger(options.logLevel ?? 'INFO', (entry: LogEntry) => {
-    const { level, message, meta } = entry;
+  const threshold = options.logLevel ?? 'INFO';
+  const sink = new DefaultLogger(threshold, (entry: LogEntry) => {
+    const { message, meta } = entry;
+    const level = isExpectedNotice(message, meta) ? 'DEBUG' : entry.level;
+    if (LEVELS.indexOf(level) < LEVELS.indexOf(threshold)) return;
     json[level.toLowerCase() as 'info'](meta ?? {}, message);
   });
   Runtime.install({
-    logger: new RedactingLogger({ logger: new ExpectedNoticeLogger(sink), secrets: () => knownSecrets.values() }),
+    logger: new RedactingLogger({ logger: sink, secrets: () => knownSecrets.values() }),
     ...(options.metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsAddress } } } } : {}),
   });
 }
@@ -49,32 +54,4 @@ export function installTelemetry(options: TelemetryOptions): void {
 export function isExpectedNotice(message: string, meta?: LogMetadata): boolean {
   const taskQueue = typeof meta?.taskQueue === 'string' ? meta.taskQueue : '';
   return message.startsWith('No workflows registered') && taskQueue.endsWith('-arm-writes');
-}
-
-class ExpectedNoticeLogger implements Logger {
-  constructor(private readonly logger: Logger) {}
-
-  log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    this.logger.log(isExpectedNotice(message, meta) ? 'DEBUG' : level, message, meta);
-  }
-
-  trace(message: string, meta?: LogMetadata): void {
-    this.log('TRACE', message, meta);
-  }
-
-  debug(message: string, meta?: LogMetadata): void {
-    this.log('DEBUG', message, meta);
-  }
-
-  info(message: string, meta?: LogMetadata): void {
-    this.log('INFO', message, meta);
-  }
-
-  warn(message: string, meta?: LogMetadata): void {
-    this.log('WARN', message, meta);
-  }
-
-  error(message: string, meta?: LogMetadata): void {
-    this.log('ERROR', message, meta);
-  }
 }

@@ -38,7 +38,7 @@ import type {
   TargetDone,
   TargetSelector,
 } from '../spec/rollout';
-import { FleetcmdRolloutId, FleetcmdRunbook, FleetcmdStatus } from './search-attributes';
+import { FleetcmdRolloutId, FleetcmdRunbook, FleetcmdStatus, TemporalScheduledStartTime } from './search-attributes';
 import { targetDoneSignal } from './signals';
 export { targetDoneSignal };
 import type { target as targetWorkflow } from './target';
@@ -113,7 +113,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
 
   // Handlers are set before targets are resolved, so progress and cancel answer from the first moment;
   // resolution then fills this same object in place.
-  const state: RolloutState = input.state ?? emptyState(Date.now());
+  const state: RolloutState = input.state ?? emptyState((input.scheduled ? scheduledStartMs() : undefined) ?? Date.now());
   let total = state.total;
   let concurrency = 1;
   let maxErrors = 0;
@@ -386,6 +386,16 @@ async function resolveFleet(input: RolloutInput): Promise<Pick<RolloutState, 'to
   ]);
   const { count } = await resolveTargets({ rolloutId: input.plan.rolloutId, selector: input.selector, outputContainer: input.plan.outputContainer });
   return { total: count, waveSizes: cutWaves(count, input.settings.waves) };
+}
+
+/**
+ * A schedule's firing measures its maintenance window from the time it fired
+ * for, not from when its workflow got going (a worker or server that was down
+ * when it fired must not stretch the window).
+ */
+function scheduledStartMs(): number | undefined {
+  const at = workflowInfo().typedSearchAttributes.get(TemporalScheduledStartTime);
+  return at ? at.getTime() : undefined;
 }
 
 /** The earlier of an absolute window end and one measured from the rollout's start. */

@@ -14,7 +14,7 @@ import { TEST_POLL, runbookFromYaml } from '../../harness/runbooks';
  */
 
 const vmNames = (n: number) => Array.from({ length: n }, (_, i) => `vm-${String(i).padStart(2, '0')}`);
-const GROUPS = { auto: vmNames(2), trigger: vmNames(1), window: vmNames(10) };
+const GROUPS = { auto: vmNames(2), trigger: vmNames(1), window: vmNames(10), late: vmNames(6) };
 
 let fleet: Fleet;
 const created: string[] = [];
@@ -155,4 +155,43 @@ test('a 5 s window closing mid-rollout leaves the remaining targets NotStarted w
   const runs = (await fleet.admin.runs({ runCommand: runName })).filter((r) => r.vm.toLowerCase().includes('/resourcegroups/sched-window/'));
   expect(runs).toHaveLength(succeeded);
   for (const run of runs) expect(Date.parse(run.startedAt)).toBeLessThan(windowEnd + 1_500);
+}, 60_000);
+
+test('a firing its worker picks up late measures its window from the time the schedule fired for', async () => {
+  // No worker polls this queue when the schedule fires: the firing waits, as it would for a worker that is down.
+  const taskQueue = `late-${randomUUID()}`;
+  const { scheduleId } = await scheduleOf('late', {
+    cron: ['0 3 * * SUN'],
+    paused: true,
+    windowSeconds: 6,
+    script: 'sleep 1; echo done',
+    rollout: '{ maxConcurrency: 1 }',
+    taskQueue,
+  });
+  const firedAt = Date.now();
+  const { rolloutId } = await triggerSchedule(fleet.client, scheduleId);
+  if (!rolloutId) throw new Error('trigger started no rollout');
+  await new Promise((r) => setTimeout(r, 4_000));
+  const worker = await fleet.startWorker({ taskQueue });
+  try {
+    const report = await reportOf(rolloutId);
+    // The window ran from the firing, 4 s before any worker saw it, not from the pickup.
+    const startedAt = Date.parse(report.startedAt);
+    expect(startedAt).toBeGreaterThanOrEqual(firedAt - 1_000);
+    expect(startedAt).toBeLessThan(firedAt + 2_000);
+    expect(report.status).toBe('Stopped');
+    expect(report.stopReason).toBe('maintenance window closed');
+    const starts: number[] = [];
+    for (const name of GROUPS.late) {
+      try {
+        starts.push((await fleet.client.workflow.getHandle(`${rolloutId}/sched-late/${name}`).describe()).startTime.getTime());
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    expect(starts).toHaveLength(report.counts.Succeeded);
+    for (const t of starts) expect(t).toBeLessThanOrEqual(startedAt + 6_000);
+  } finally {
+    await worker.stop();
+  }
 }, 60_000);
