@@ -22,7 +22,9 @@ export interface WorkerProcess {
 
 export async function startWorkerProcess(fleet: Fleet, options: { env?: NodeJS.ProcessEnv; logFile: string }): Promise<WorkerProcess> {
   const log = createWriteStream(options.logFile);
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'worker.js')], { cwd: ROOT, env: { ...fleet.workerEnv, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // MALLOC_ARENA_MAX as the image sets it (Dockerfile, docs/azure.md).
+  const env = { ...fleet.workerEnv, MALLOC_ARENA_MAX: '2', ...options.env };
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'worker.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   let lastPeak = 0;
   const peak = (): number => {

@@ -47,8 +47,17 @@ const POLICIES_OF: Record<PaceRequest['armClass'], string[]> = {
   reads: ['LowCostGet', 'GetVMScaleSetVM'],
 };
 
+/**
+ * A bucket not heard of for this long (at Azure's pace) has refilled whatever
+ * was drawn from it — Compute's slowest, HighCostGet, refills in 30 minutes —
+ * so forgetting it loses nothing. Without this a long-lived worker would keep
+ * a bucket per VM it ever touched.
+ */
+const FORGET_AFTER_MS = 30 * 60_000;
+
 export class Pacer {
   private readonly buckets = new Map<string, BucketState>();
+  private lastSweep = 0;
 
   constructor(
     /** Azure's refill runs this much faster in the emulator (its time scale); 1 for Azure. */
@@ -102,7 +111,20 @@ export class Pacer {
     return wait;
   }
 
+  /** How many buckets the pacer holds (for tests and metrics). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private sweep(at: number): void {
+    const forgetAfter = FORGET_AFTER_MS / this.refillSpeedup;
+    if (at - this.lastSweep < forgetAfter / 30) return;
+    this.lastSweep = at;
+    for (const [key, bucket] of this.buckets) if (at - bucket.observedAt > forgetAfter) this.buckets.delete(key);
+  }
+
   private set(key: string, remaining: number, ratePerMs: number, at: number): void {
+    this.sweep(at);
     // A response can be older than requests already sent: never believe more tokens than the running
     // estimate holds (refill is counted there), only fewer when others drew on the bucket too.
     const bucket = this.buckets.get(key);

@@ -80,11 +80,14 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
       // The logger redacts every secret this worker has handled, should one surface in an error.
       knownSecrets.add(collectSecrets(input.runCommand));
       try {
+        // The write's token first: an attempt put off by throttling then costs no read at all (a fleet
+        // waiting on Compute's write buckets would otherwise spend Azure's read buckets on the same GET
+        // again at each retry). A token kept for a PUT that the GET shows is not needed is only a little early.
+        await paced(compute, input.target, 'writes');
         await paced(compute, input.target, 'reads');
         const existing = await getOrUndefined(() => ops.get(name));
         if (existing?.tags?.[TAG_SPEC_HASH] === input.specHash) return { sent: false };
         const blobs = await outputs.mintStepBlobUris(input.outputContainer, blobPrefix(input), sasLifetimeMs(input.runCommand));
-        await paced(compute, input.target, 'writes');
         const body: VirtualMachineRunCommand = {
           location: input.location,
           tags: { [TAG_SPEC_HASH]: input.specHash, [TAG_ROLLOUT]: input.rolloutId, [TAG_STEP]: input.step.name },

@@ -23,6 +23,7 @@ import {
   CancellationScope,
   isCancellation,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { RunbookPlan, TargetRef } from '../spec/execution';
 import { targetKey } from '../spec/execution';
@@ -38,7 +39,7 @@ import type {
   TargetDone,
   TargetSelector,
 } from '../spec/rollout';
-import { FleetcmdRolloutId, FleetcmdRunbook, FleetcmdStatus, TemporalScheduledStartTime } from './search-attributes';
+import { FleetcmdRolloutId, FleetcmdRunbook, FleetcmdStatus } from './search-attributes';
 import { targetDoneSignal } from './signals';
 export { targetDoneSignal };
 import type { target as targetWorkflow } from './target';
@@ -391,8 +392,11 @@ async function resolveFleet(input: RolloutInput): Promise<Pick<RolloutState, 'to
 /**
  * A schedule's firing measures its maintenance window from the time it fired
  * for, not from when its workflow got going (a worker or server that was down
- * when it fired must not stretch the window).
+ * when it fired must not stretch the window). The server sets this system
+ * search attribute on every workflow a schedule starts.
  */
+const TemporalScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
 function scheduledStartMs(): number | undefined {
   const at = workflowInfo().typedSearchAttributes.get(TemporalScheduledStartTime);
   return at ? at.getTime() : undefined;

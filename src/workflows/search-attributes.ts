@@ -9,9 +9,6 @@ export const FleetcmdRunbook = defineSearchAttributeKey('FleetcmdRunbook', Searc
 export const FleetcmdStatus = defineSearchAttributeKey('FleetcmdStatus', SearchAttributeType.KEYWORD);
 export const FleetcmdRolloutId = defineSearchAttributeKey('FleetcmdRolloutId', SearchAttributeType.KEYWORD);
 
-/** Set by the Temporal server on every workflow a schedule starts: the time the schedule fired for. */
-export const TemporalScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
-
 /** `--search-attribute` values for `temporal server start-dev`. */
 export const searchAttributeFlags: string[] = [FleetcmdRunbook, FleetcmdStatus, FleetcmdRolloutId].map(
   (key) => `${key.name}=Keyword`,

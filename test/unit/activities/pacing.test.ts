@@ -68,3 +68,17 @@ test('a request deferred beyond maxWaitMs takes no token, so deferred requests d
   expect(first).toBe(10_000);
   expect(second).toBe(first);
 });
+
+test('buckets of VMs not heard of for 30 minutes are forgotten (they have refilled), so a long-lived worker stays small', () => {
+  const { pacer, advance } = pacerAt(1_000);
+  const vm = (i: number) => `/subscriptions/${SUB}/resourcegroups/rg/providers/microsoft.compute/virtualmachines/vm-${i}`;
+  const exhausted = headers({ 'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/UpdateVMResource;0,Microsoft.Compute/UpdateVMSubscriptionMaximum;1400' });
+  for (let i = 0; i < 100; i++) pacer.observe({ subscriptionId: SUB, resourceKey: vm(i), armClass: 'writes' }, exhausted);
+  expect(pacer.size).toBe(101); // 100 per-VM buckets and the subscription's
+  expect(pacer.reserve({ subscriptionId: SUB, resourceKey: vm(0), armClass: 'writes' })).toBeGreaterThan(0);
+
+  advance(31 * 60_000);
+  pacer.observe({ subscriptionId: SUB, resourceKey: vm(100), armClass: 'writes' }, exhausted);
+  expect(pacer.size).toBe(2); // the new VM's and the subscription's, just observed again
+  expect(pacer.reserve({ subscriptionId: SUB, resourceKey: vm(0), armClass: 'writes' })).toBe(0);
+});
