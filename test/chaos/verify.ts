@@ -72,6 +72,11 @@ export interface VerifyInput {
   report?: RolloutReport;
 }
 
+/**
+ * Checks the invariants of an ended rollout. Call it once its targets have
+ * closed (awaitTargetsClosed): a target reports to the rollout just before it
+ * completes, and one still running here counts as lost.
+ */
 export async function verifyRollout(input: VerifyInput): Promise<Verification> {
   const violations: string[] = [];
   const outcomes = new Map<string, Outcome>();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createComputeClient } from '../../../src/azure/clients';
 import { SUBSCRIPTION, startFleet, waitFor, type Fleet } from '../../harness/fleet';
-import { awaitRollout, chaosFleet, chaosRunbook, startChaosRollout, underTest } from '../../chaos/rollout';
+import { awaitRollout, awaitTargetsClosed, chaosFleet, chaosRunbook, startChaosRollout, underTest } from '../../chaos/rollout';
 import { verifyRollout } from '../../chaos/verify';
 
 // The chaos suite's invariants are only as good as their check: it must see a script that ran
@@ -24,6 +24,8 @@ test('the invariant check reports a script that ran twice as a duplicated execut
   const rollout = await startChaosRollout(fleet.client, { runbook, taskQueue: fleet.taskQueue, rolloutId: `verify-${randomUUID().slice(0, 8)}` });
   const end = await awaitRollout(rollout.handle, Date.now() + 120_000, () => undefined);
   if (!('report' in end)) throw new Error('the rollout did not end');
+  // As a scenario does: a target reports just before it closes.
+  expect(await awaitTargetsClosed(fleet.client, rollout.rolloutId, targets, Date.now() + 60_000)).toEqual([]);
 
   // Behind fleetcmd's back, the first target's run command is created again: Azure runs it a second time.
   const name = rollout.steps[0].runCommandName;
