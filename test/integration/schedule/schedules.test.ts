@@ -62,6 +62,19 @@ async function retire(scheduleId: string): Promise<void> {
   }
 }
 
+/** When each target workflow the rollout started began (targets it never started are skipped). */
+async function targetStarts(rolloutId: string, group: keyof typeof GROUPS): Promise<number[]> {
+  const starts: number[] = [];
+  for (const name of GROUPS[group]) {
+    try {
+      starts.push((await fleet.client.workflow.getHandle(`${rolloutId}/sched-${group}/${name}`).describe()).startTime.getTime());
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  return starts;
+}
+
 const reportOf = (rolloutId: string): Promise<RolloutReport> => fleet.client.workflow.getHandle(rolloutId).result();
 
 test('a schedule every 5 s starts rollouts on its own, findable by runbook, each firing with new run-command names', async () => {
@@ -138,14 +151,7 @@ test('a 5 s window closing mid-rollout leaves the remaining targets NotStarted w
 
   const windowEnd = Date.parse(report.startedAt) + 5_000;
   // The rollout's decision: every target workflow it started, started before the window's end.
-  const started: number[] = [];
-  for (const name of GROUPS.window) {
-    try {
-      started.push((await fleet.client.workflow.getHandle(`${rolloutId}/sched-window/${name}`).describe()).startTime.getTime());
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    }
-  }
+  const started = await targetStarts(rolloutId, 'window');
   expect(started).toHaveLength(succeeded);
   for (const t of started) expect(t).toBeLessThanOrEqual(windowEnd);
 
@@ -181,14 +187,7 @@ test('a firing its worker picks up late measures its window from the time the sc
     expect(startedAt).toBeLessThan(firedAt + 2_000);
     expect(report.status).toBe('Stopped');
     expect(report.stopReason).toBe('maintenance window closed');
-    const starts: number[] = [];
-    for (const name of GROUPS.late) {
-      try {
-        starts.push((await fleet.client.workflow.getHandle(`${rolloutId}/sched-late/${name}`).describe()).startTime.getTime());
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-    }
+    const starts = await targetStarts(rolloutId, 'late');
     expect(starts).toHaveLength(report.counts.Succeeded);
     for (const t of starts) expect(t).toBeLessThanOrEqual(startedAt + 6_000);
   } finally {
