@@ -1,5 +1,5 @@
-import { defaultPollPolicy, type PollPolicy, type TargetRef } from '../src/spec/execution';
-import { planRunbook } from '../src/spec/to-plan';
+import { defaultPollPolicy, type PollPolicy, type TargetRef } from '../src/runbook/execution';
+import { planRunbook } from '../src/runbook/to-plan';
 import { startFleet, SUBSCRIPTION } from '../test/harness/fleet';
 import { runbookFromYaml, startTarget } from '../test/harness/runbooks';
 import type { BenchContext } from './context';

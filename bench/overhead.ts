@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { targetKey, type PollPolicy, type TargetRef } from '../src/spec/execution';
+import { targetKey, type PollPolicy, type TargetRef } from '../src/runbook/execution';
 import { chaosFleet, chaosRunbook } from '../test/chaos/rollout';
 import { startFleet, SUBSCRIPTION, type Fleet } from '../test/harness/fleet';
 import { runRollout, startWorkerProcess } from './fleetcmd-run';

@@ -4,7 +4,7 @@ import type { AzureConfig } from '../azure/config';
 import { createComputeClient } from '../azure/clients';
 import { armAgent, armCredential } from '../azure/clients';
 import { Context } from '@temporalio/activity';
-import type { TargetRef } from '../spec/execution';
+import type { TargetRef } from '../runbook/execution';
 import { Pacer, armClassOf, subscriptionOfUrl, vmKeyOfUrl } from './pacing';
 
 /**

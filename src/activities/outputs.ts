@@ -10,7 +10,7 @@ import {
 } from '@azure/storage-blob';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { AzureConfig } from '../azure/config';
-import type { BlobRef } from '../spec/execution';
+import type { BlobRef } from '../runbook/execution';
 
 export const DEFAULT_OUTPUT_CONTAINER = 'fleetcmd-output';
 /** User-delegation keys live at most 7 days; so does a SAS signed with one. */

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { VirtualMachineRunCommand, VirtualMachineRunCommandInstanceView } from '@azure/arm-compute';
-import type { BlobRef, PollPolicy, RunCommandSpec, StepPlan, TargetRef } from '../spec/execution';
-import { targetKey, targetResourcePath } from '../spec/execution';
+import type { BlobRef, PollPolicy, RunCommandSpec, StepPlan, TargetRef } from '../runbook/execution';
+import { targetKey, targetResourcePath } from '../runbook/execution';
 import { collectSecrets, knownSecrets } from '../codec';
 import { armErrorInfo, armFailure } from './arm-errors';
 import { heartbeating } from './heartbeat';

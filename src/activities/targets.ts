@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { VirtualMachine } from '@azure/arm-compute';
-import type { TargetRef } from '../spec/execution';
-import { targetKey } from '../spec/execution';
-import type { TargetSelector } from '../spec/rollout';
-import type { Targets } from '../spec/runbook';
+import type { TargetRef } from '../runbook/execution';
+import { targetKey } from '../runbook/execution';
+import type { TargetSelector } from '../runbook/rollout';
+import type { Targets } from '../runbook/runbook';
 import { armFailure } from './arm-errors';
 import { heartbeating } from './heartbeat';
 import type { ComputeClients } from './compute';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { collectSecrets, redact, SecretRegistry } from '../codec';
-import { loadRunbookFile } from '../spec/load';
-import { formatProblems } from '../spec/problems';
-import type { Runbook } from '../spec/runbook';
+import { loadRunbookFile } from '../runbook/load';
+import { formatProblems } from '../runbook/problems';
+import type { Runbook } from '../runbook/runbook';
 import { connectClient, temporalTarget, type TemporalTarget } from './connection';
 import type { Client } from '@temporalio/client';
 

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { MultiBar, type SingleBar } from 'cli-progress';
-import type { RolloutProgress } from '../spec/rollout';
+import type { RolloutProgress } from '../runbook/rollout';
 import {
   WAVE_COLUMNS_HEADER,
   countsSummary,

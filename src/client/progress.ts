@@ -1,4 +1,4 @@
-import type { ApprovalRecord, RolloutProgress, RolloutStatus } from '../spec/rollout';
+import type { ApprovalRecord, RolloutProgress, RolloutStatus } from '../runbook/rollout';
 
 /**
  * A rollout's progress as text: the one-line form for logs and pipes, the

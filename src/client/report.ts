@@ -1,5 +1,5 @@
-import type { StepResult, TargetResult } from '../spec/execution';
-import type { OutcomeGroup, RolloutReport } from '../spec/rollout';
+import type { StepResult, TargetResult } from '../runbook/execution';
+import type { OutcomeGroup, RolloutReport } from '../runbook/rollout';
 import { formatApproval, formatDuration } from './progress';
 
 const MARK: Record<StepResult['state'], string> = { Succeeded: 'ok', Failed: 'FAILED', TimedOut: 'TIMEOUT', Canceled: 'canceled', Skipped: 'skipped' };

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
-import type { RunbookPlan, StepPlan } from '../spec/execution';
-import type { RolloutSettings } from '../spec/rollout';
-import type { Runbook, RunCommandManagedIdentity, RunCommandSource, Step, Targets } from '../spec/runbook';
-import { planRunbook } from '../spec/to-plan';
+import type { RunbookPlan, StepPlan } from '../runbook/execution';
+import type { RolloutSettings } from '../runbook/rollout';
+import type { Runbook, RunCommandManagedIdentity, RunCommandSource, Step, Targets } from '../runbook/runbook';
+import { planRunbook } from '../runbook/to-plan';
 import type { RolloutInput } from '../workflows/rollout';
 import { CliError } from './context';
 

@@ -1,6 +1,6 @@
 import { QueryNotRegisteredError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import type { RolloutProgress, RolloutReport } from '../spec/rollout';
+import type { RolloutProgress, RolloutReport } from '../runbook/rollout';
 import { FleetcmdRunbook, FleetcmdStatus } from '../workflows/search-attributes';
 import { CliError } from './context';
 import { progressOf, rolloutHandle, reportOf, type RolloutHandle } from './rollouts';

@@ -1,8 +1,8 @@
 import { WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { Runbook } from '../spec/runbook';
-import type { PollPolicy } from '../spec/execution';
-import type { RolloutProgress, RolloutReport, TargetSelector } from '../spec/rollout';
-import { planRunbook } from '../spec/to-plan';
+import type { Runbook } from '../runbook/runbook';
+import type { PollPolicy } from '../runbook/execution';
+import type { RolloutProgress, RolloutReport, TargetSelector } from '../runbook/rollout';
+import { planRunbook } from '../runbook/to-plan';
 import { FleetcmdRolloutId, FleetcmdRunbook, FleetcmdStatus } from '../workflows/search-attributes';
 import type { RolloutInput, rollout as rolloutWorkflow } from '../workflows/rollout';
 import { newRolloutId } from './ids';

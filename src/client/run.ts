@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
-import type { RunbookPlan, TargetRef, TargetResult } from '../spec/execution';
-import { targetKey } from '../spec/execution';
+import type { RunbookPlan, TargetRef, TargetResult } from '../runbook/execution';
+import { targetKey } from '../runbook/execution';
 import type { target as targetWorkflow } from '../workflows/target';
 
 /** `<resourceGroup>/<vm>` or `<resourceGroup>/<scaleSet>/<instanceId>`, in a subscription. */

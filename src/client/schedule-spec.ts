@@ -1,6 +1,6 @@
 import type { CalendarSpec, DayOfWeek, Month, ScheduleSpec } from '@temporalio/client';
-import type { PollPolicy } from '../spec/execution';
-import type { Runbook } from '../spec/runbook';
+import type { PollPolicy } from '../runbook/execution';
+import type { Runbook } from '../runbook/runbook';
 
 /**
  * A maintenance schedule's options, read and checked before anything is sent

@@ -1,5 +1,5 @@
 import { ScheduleOverlapPolicy, WorkflowNotFoundError, type Client, type ScheduleOptions, type ScheduleSummary } from '@temporalio/client';
-import type { RolloutStatus, StateCounts } from '../spec/rollout';
+import type { RolloutStatus, StateCounts } from '../runbook/rollout';
 import { FleetcmdRunbook, FleetcmdStatus } from '../workflows/search-attributes';
 import type { rollout as rolloutWorkflow } from '../workflows/rollout';
 import { rolloutInput } from './rollouts';

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { RolloutProgress } from '../spec/rollout';
+import type { RolloutProgress } from '../runbook/rollout';
 import { lookupRollout, progressNow, type RolloutLookup } from './rollout-lookup';
 
 export type RolloutEnd = Exclude<RolloutLookup, { kind: 'running' }>;

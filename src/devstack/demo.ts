@@ -7,7 +7,7 @@ import { runCli } from '../client/cli';
 import { processIo } from '../client/context';
 import { progressOf, startRollout } from '../client/rollouts';
 import { DEFAULT_SUBSCRIPTION_ID, EmulatorAdminClient, generateFleet, startEmulator, vmResourceId } from '../emulator';
-import { loadRunbookFile } from '../spec/load';
+import { loadRunbookFile } from '../runbook/load';
 import { installTelemetry } from '../telemetry';
 import { createWorker } from '../worker';
 import { freePort } from './processes';

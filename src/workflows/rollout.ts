@@ -25,10 +25,10 @@ import {
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { RunbookPlan, TargetRef } from '../spec/execution';
-import { targetKey } from '../spec/execution';
-import { cutWaves, resolveCount } from '../spec/plan';
-import { replan } from '../spec/to-plan';
+import type { RunbookPlan, TargetRef } from '../runbook/execution';
+import { targetKey } from '../runbook/execution';
+import { cutWaves, resolveCount } from '../runbook/plan';
+import { replan } from '../runbook/to-plan';
 import type {
   ApprovalRecord,
   OutcomeGroup,
@@ -38,7 +38,7 @@ import type {
   RolloutStatus,
   TargetDone,
   TargetSelector,
-} from '../spec/rollout';
+} from '../runbook/rollout';
 import { FleetcmdRolloutId, FleetcmdRunbook, FleetcmdStatus } from './search-attributes';
 import { targetDoneSignal } from './signals';
 export { targetDoneSignal };

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, RunCommandOutcome } from '../activities';
 import { armWritesTaskQueue } from './task-queues';
-import type { BlobRef, CleanupPolicy, PollPolicy, StepPlan, StepResult, StepState, TargetRef } from '../spec/execution';
+import type { BlobRef, CleanupPolicy, PollPolicy, StepPlan, StepResult, StepState, TargetRef } from '../runbook/execution';
 
 /**
  * One run command on one target, its whole lifecycle: create -> await a

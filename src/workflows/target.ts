@@ -1,7 +1,7 @@
 import { CancellationScope, getExternalWorkflowHandle, isCancellation, log } from '@temporalio/workflow';
-import type { RunbookPlan, StepPlan, StepResult, TargetRef, TargetResult } from '../spec/execution';
-import type { TargetDone } from '../spec/rollout';
-import { defaultPollPolicy, targetKey } from '../spec/execution';
+import type { RunbookPlan, StepPlan, StepResult, TargetRef, TargetResult } from '../runbook/execution';
+import type { TargetDone } from '../runbook/rollout';
+import { defaultPollPolicy, targetKey } from '../runbook/execution';
 import { DEFAULT_AGENT_GRACE_SECONDS, runStep, type StepContext } from './step';
 import { targetDoneSignal } from './signals';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Runbook } from '../../src/spec/runbook';
+import type { Runbook } from '../../src/runbook/runbook';
 import { startFleet, type Fleet, type FleetOptions } from '../harness/fleet';
 import type { ChaosEnvironment } from './environment';
 import { Prng, mixSeed } from './prng';

@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EmulatorAdminClient } from '../../src/emulator/admin-client';
-import type { StepPlan, StepResult, TargetRef, TargetResult } from '../../src/spec/execution';
-import { targetKey } from '../../src/spec/execution';
-import type { RolloutReport } from '../../src/spec/rollout';
+import type { StepPlan, StepResult, TargetRef, TargetResult } from '../../src/runbook/execution';
+import { targetKey } from '../../src/runbook/execution';
+import type { RolloutReport } from '../../src/runbook/rollout';
 import { targetTiming, timedOutAttempts, type TargetTiming } from './timing';
 
 /**

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { parseRunbook } from '../../src/spec/load';
-import type { Runbook } from '../../src/spec/runbook';
-import { planRunbook } from '../../src/spec/to-plan';
-import type { PollPolicy, RunbookPlan, TargetRef, TargetResult } from '../../src/spec/execution';
+import { parseRunbook } from '../../src/runbook/load';
+import type { Runbook } from '../../src/runbook/runbook';
+import { planRunbook } from '../../src/runbook/to-plan';
+import type { PollPolicy, RunbookPlan, TargetRef, TargetResult } from '../../src/runbook/execution';
 import { targetWorkflowId } from '../../src/client/run';
 import type { target } from '../../src/workflows/target';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RolloutStatus } from '../../spec/rollout';
+import type { RolloutStatus } from '../../runbook/rollout';
 import { FleetcmdRunbook, FleetcmdStatus } from '../../workflows/search-attributes';
 import { CliError, type CliContext } from '../context';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RolloutReport } from '../../spec/rollout';
+import type { RolloutReport } from '../../runbook/rollout';
 import { CliError, type CliContext } from '../context';
 import { notAfterFlag, rolloutIdFlag } from '../flags';
 import { newRolloutId } from '../ids';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { planRunbook } from '../../spec/to-plan';
+import { planRunbook } from '../../runbook/to-plan';
 import { CliError, type CliContext } from '../context';
 import { newRolloutId } from '../ids';
 import { formatTargetResult } from '../report';

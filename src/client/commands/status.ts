@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { RolloutProgress } from '../../spec/rollout';
+import type { RolloutProgress } from '../../runbook/rollout';
 import type { CliContext, CliIo } from '../context';
 import { LiveProgressView } from '../live-progress';
 import { formatProgress, progressLine, progressState } from '../progress';

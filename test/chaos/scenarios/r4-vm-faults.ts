@@ -1,4 +1,4 @@
-import { targetKey } from '../../../src/spec/execution';
+import { targetKey } from '../../../src/runbook/execution';
 import type { ChaosEnvironment } from '../environment';
 import { Prng, mixSeed } from '../prng';
 import { chaosFleet, chaosRunbook, underTest, vmIdOf, type VmTarget } from '../rollout';

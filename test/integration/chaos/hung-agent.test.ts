@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import { targetWorkflowId } from '../../../src/client/run';
 import { vmResourceId } from '../../../src/emulator';
-import type { RunbookPlan, TargetResult } from '../../../src/spec/execution';
-import { planRunbook } from '../../../src/spec/to-plan';
+import type { RunbookPlan, TargetResult } from '../../../src/runbook/execution';
+import { planRunbook } from '../../../src/runbook/to-plan';
 import { SUBSCRIPTION, startFleet, type Fleet } from '../../harness/fleet';
 import { TEST_POLL, runTarget, runbookFromYaml, stepNamed } from '../../harness/runbooks';
 

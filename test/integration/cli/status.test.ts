@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { rolloutHandle } from '../../../src/client/rollouts';
-import type { RolloutProgress, RolloutReport } from '../../../src/spec/rollout';
+import type { RolloutProgress, RolloutReport } from '../../../src/runbook/rollout';
 import { waitFor } from '../../harness/fleet';
 import { ANSI_ESCAPE, fleetcmd, machines, oneStepRunbook, startFast, useFleet, vmNames, waitForStatus } from './helpers';
 

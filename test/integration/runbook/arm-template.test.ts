@@ -1,8 +1,8 @@
 import { runCli } from '../../../src/client/cli';
 import type { CliIo } from '../../../src/client/context';
 import { vmResourceId } from '../../../src/emulator';
-import { loadRunbookFile } from '../../../src/spec/load';
-import { planRunbook } from '../../../src/spec/to-plan';
+import { loadRunbookFile } from '../../../src/runbook/load';
+import { planRunbook } from '../../../src/runbook/to-plan';
 import { SUBSCRIPTION, startFleet, type Fleet } from '../../harness/fleet';
 import { testStack } from '../../harness/stack';
 

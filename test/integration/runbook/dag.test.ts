@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { vmResourceId } from '../../../src/emulator';
-import type { TargetRef } from '../../../src/spec/execution';
+import type { TargetRef } from '../../../src/runbook/execution';
 import { SUBSCRIPTION, startFleet, type Fleet } from '../../harness/fleet';
 import { planFor, runTarget, runbookFromYaml, stepNamed } from '../../harness/runbooks';
 

@@ -1,6 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { vmResourceId } from '../../../src/emulator';
-import type { RunbookPlan, TargetRef } from '../../../src/spec/execution';
+import type { RunbookPlan, TargetRef } from '../../../src/runbook/execution';
 import { SUBSCRIPTION, startFleet, waitFor, type Fleet } from '../../harness/fleet';
 import { planFor, runbookFromYaml, startTarget } from '../../harness/runbooks';
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { vmResourceId } from '../../../src/emulator';
 import { createSchedule, deleteSchedule, describeSchedule, pauseSchedule, triggerSchedule, type CreateScheduleOptions } from '../../../src/client/schedules';
-import { runCommandName } from '../../../src/spec/plan';
-import type { RolloutReport } from '../../../src/spec/rollout';
+import { runCommandName } from '../../../src/runbook/plan';
+import type { RolloutReport } from '../../../src/runbook/rollout';
 import { SUBSCRIPTION, startFleet, waitFor, type Fleet } from '../../harness/fleet';
 import { TEST_POLL, runbookFromYaml } from '../../harness/runbooks';
 

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArmExpressionError, evaluateTemplateString, type ArmScope } from '../../../src/spec/arm-expressions';
-import { type ArmImportOptions, type ArmImportResult, importArmTemplate, isArmTemplate } from '../../../src/spec/arm-template';
-import type { Problem } from '../../../src/spec/problems';
-import type { Runbook } from '../../../src/spec/runbook';
+import { ArmExpressionError, evaluateTemplateString, type ArmScope } from '../../../src/runbook/arm-expressions';
+import { type ArmImportOptions, type ArmImportResult, importArmTemplate, isArmTemplate } from '../../../src/runbook/arm-template';
+import type { Problem } from '../../../src/runbook/problems';
+import type { Runbook } from '../../../src/runbook/runbook';
 
 const root = join(__dirname, '../../..');
 const seedTemplate = JSON.parse(readFileSync(join(root, 'examples/arm/two-run-commands.json'), 'utf8')) as unknown;

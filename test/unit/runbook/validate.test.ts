@@ -1,6 +1,6 @@
-import type { Problem } from '../../../src/spec/problems';
-import type { Runbook } from '../../../src/spec/runbook';
-import { validateRunbook } from '../../../src/spec/validate';
+import type { Problem } from '../../../src/runbook/problems';
+import type { Runbook } from '../../../src/runbook/runbook';
+import { validateRunbook } from '../../../src/runbook/validate';
 
 type Doc = Record<string, unknown>;
 

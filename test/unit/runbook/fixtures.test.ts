@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRunbookFile } from '../../../src/spec/load';
+import { loadRunbookFile } from '../../../src/runbook/load';
 
 const invalidDir = join(__dirname, '../../fixtures/invalid');
 const validDir = join(__dirname, '../../fixtures/valid');

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, fnv1a64Hex } from '../../../src/spec/hash';
-import { cutWaves, findCycles, resolveCount, runCommandName, specHash, topologicalOrder } from '../../../src/spec/plan';
-import type { CountOrPercent, Step } from '../../../src/spec/runbook';
-import { runCommandNameProblem } from '../../../src/spec/runbook';
+import { canonicalJson, fnv1a64Hex } from '../../../src/runbook/hash';
+import { cutWaves, findCycles, resolveCount, runCommandName, specHash, topologicalOrder } from '../../../src/runbook/plan';
+import type { CountOrPercent, Step } from '../../../src/runbook/runbook';
+import { runCommandNameProblem } from '../../../src/runbook/runbook';
 
 describe('resolveCount', () => {
   it('takes a count as it is', () => {
@@ -266,7 +266,7 @@ describe('specHash', () => {
 describe('plan.ts', () => {
   it('imports no Node built-ins and nothing at runtime but ./hash (workflow code imports it)', () => {
     for (const file of ['plan.ts', 'hash.ts']) {
-      const source = readFileSync(join(__dirname, '../../../src/spec', file), 'utf8');
+      const source = readFileSync(join(__dirname, '../../../src/runbook', file), 'utf8');
       const imports = [...source.matchAll(/^import (type )?.*from '([^']+)'/gm)].filter((m) => m[1] === undefined).map((m) => m[2]);
       expect(imports.filter((i) => i !== './hash')).toEqual([]);
     }

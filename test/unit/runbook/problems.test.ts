@@ -1,4 +1,4 @@
-import { closest, didYouMean, editDistance, formatPath, parsePath, sortProblems } from '../../../src/spec/problems';
+import { closest, didYouMean, editDistance, formatPath, parsePath, sortProblems } from '../../../src/runbook/problems';
 
 describe('did-you-mean', () => {
   it('suggests dependsOn for dependOn', () => {

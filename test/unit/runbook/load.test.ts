@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatProblems, loadRunbookFile, parseRunbook, type ParseRunbookResult } from '../../../src/spec/load';
-import type { Problem } from '../../../src/spec/problems';
+import { formatProblems, loadRunbookFile, parseRunbook, type ParseRunbookResult } from '../../../src/runbook/load';
+import type { Problem } from '../../../src/runbook/problems';
 
 const root = join(__dirname, '../../..');
 
