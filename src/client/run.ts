@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { RunbookPlan, TargetRef, TargetResult } from '../runbook/execution';
-import { targetKey } from '../runbook/execution';
+import { targetWorkflowId } from '../runbook/execution';
 import type { target as targetWorkflow } from '../workflows/target';
 
 /** `<resourceGroup>/<vm>` or `<resourceGroup>/<scaleSet>/<instanceId>`, in a subscription. */
@@ -13,11 +13,6 @@ export function parseTargetArg(value: string, subscriptionId: string): TargetRef
     return { kind: 'vmssVm', subscriptionId, resourceGroup: parts[0], scaleSetName: parts[1], instanceId: parts[2] };
   }
   throw new Error(`--vm ${JSON.stringify(value)}: expected <resourceGroup>/<vm> or <resourceGroup>/<scaleSet>/<instanceId>`);
-}
-
-/** The child-workflow id of one target in a rollout (`<rolloutId>/<target>`): deterministic, so a start is idempotent. */
-export function targetWorkflowId(rolloutId: string, target: TargetRef): string {
-  return `${rolloutId}/${targetKey(target)}`;
 }
 
 /** Runs one target's runbook to the end and returns its result. */

@@ -17,6 +17,16 @@ export function targetKey(target: TargetRef): string {
     : `${target.resourceGroup}/${target.scaleSetName}/${target.instanceId}`;
 }
 
+/** The workflow id of one target's runbook in a rollout: deterministic, so a start is idempotent. */
+export function targetWorkflowId(rolloutId: string, target: TargetRef): string {
+  return targetWorkflowIdOfKey(rolloutId, targetKey(target));
+}
+
+/** The same id from a target's key, for code that keeps keys only (a rollout's in-flight set). */
+export function targetWorkflowIdOfKey(rolloutId: string, key: string): string {
+  return `${rolloutId}/${key}`;
+}
+
 /** A target's ARM resource path (lower-cased), as Azure's per-resource throttling buckets key it. */
 export function targetResourcePath(target: TargetRef): string {
   const base = `/subscriptions/${target.subscriptionId}/resourcegroups/${target.resourceGroup}/providers/microsoft.compute`;

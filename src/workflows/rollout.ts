@@ -26,7 +26,7 @@ import {
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { RunbookPlan, TargetRef } from '../runbook/execution';
-import { targetKey } from '../runbook/execution';
+import { targetKey, targetWorkflowIdOfKey } from '../runbook/execution';
 import { cutWaves, resolveCount } from '../runbook/plan';
 import { replan } from '../runbook/to-plan';
 import type {
@@ -337,7 +337,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutReport> {
       if (!isCancellation(err)) record(state, { index, key, state: 'Failed', reason: `target workflow failed: ${err instanceof Error ? err.message : String(err)}` });
     };
     startChild<typeof targetWorkflow>('target', {
-      workflowId: `${rolloutId}/${key}`,
+      workflowId: targetWorkflowIdOfKey(rolloutId, key),
       args: [{ plan, target, report: { rolloutWorkflowId: workflowInfo().workflowId, index } }],
       // Children outlive this run (continue-as-new) and report back by signal.
       parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -453,7 +453,7 @@ function waveOf(sizes: number[], index: number): number {
 async function cancelInFlight(rolloutId: string, state: RolloutState): Promise<void> {
   await Promise.all(
     Object.keys(state.inFlight).map((key) =>
-      getExternalWorkflowHandle(`${rolloutId}/${key}`)
+      getExternalWorkflowHandle(targetWorkflowIdOfKey(rolloutId, key))
         .cancel()
         .catch(() => undefined),
     ),

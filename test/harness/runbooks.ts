@@ -4,7 +4,7 @@ import { parseRunbook } from '../../src/runbook/load';
 import type { Runbook } from '../../src/runbook/runbook';
 import { planRunbook } from '../../src/runbook/to-plan';
 import type { PollPolicy, RunbookPlan, TargetRef, TargetResult } from '../../src/runbook/execution';
-import { targetWorkflowId } from '../../src/client/run';
+import { targetWorkflowId } from '../../src/runbook/execution';
 import type { target } from '../../src/workflows/target';
 
 /** Polls fast: the emulator runs 100x faster than Azure in tests. */

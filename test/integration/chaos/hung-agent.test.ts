@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
-import { targetWorkflowId } from '../../../src/client/run';
+import { targetWorkflowId } from '../../../src/runbook/execution';
 import { vmResourceId } from '../../../src/emulator';
 import type { RunbookPlan, TargetResult } from '../../../src/runbook/execution';
 import { planRunbook } from '../../../src/runbook/to-plan';
