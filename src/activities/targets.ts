@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { VirtualMachine } from '@azure/arm-compute';
 import type { TargetRef } from '../runbook/execution';
-import { targetKey } from '../runbook/execution';
+import { targetKey, targetName } from '../runbook/execution';
 import type { TargetSelector } from '../runbook/rollout';
 import type { Targets } from '../runbook/runbook';
 import { armFailure } from './arm-errors';
@@ -135,7 +135,7 @@ function vmFromSelector(value: string, i: number, subscriptionId: string, byName
   throw ApplicationFailure.nonRetryable(
     matches.length === 0
       ? `targets.vms[${i}]: no VM named ${value}`
-      : `targets.vms[${i}]: ${matches.length} VMs are named ${value} (${matches.map(targetKey).join(', ')}); write resourceGroup/name`,
+      : `targets.vms[${i}]: ${matches.length} VMs are named ${value} (${matches.map(targetName).join(', ')}); write resourceGroup/name`,
     'InvalidTargets',
   );
 }
@@ -151,11 +151,11 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-/** Stable order (subscription, then key), one entry per machine; Azure's names are case-insensitive. */
+/** Stable order (by key: subscription, then name), one entry per machine; Azure's names are case-insensitive. */
 export function dedupeAndSort(targets: TargetRef[]): TargetRef[] {
   const seen = new Map<string, TargetRef>();
   for (const t of targets) {
-    const id = `${t.subscriptionId}/${targetKey(t)}`.toLowerCase();
+    const id = targetKey(t).toLowerCase();
     if (!seen.has(id)) seen.set(id, t);
   }
   return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, t]) => t);

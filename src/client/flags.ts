@@ -7,7 +7,8 @@ import { CliError } from './context';
 
 /**
  * A rollout id becomes a workflow id, the prefix of its targets' workflow
- * ids (`<rolloutId>/<rg>/<vm>`) and of its blob paths: no slash, no spaces.
+ * ids (`<rolloutId>/<subscriptionId>/<rg>/<vm>`) and of its blob paths: no
+ * slash, no spaces.
  */
 const ROLLOUT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 

@@ -1,4 +1,5 @@
 import type { ApprovalRecord, RolloutProgress, RolloutStatus } from '../runbook/rollout';
+import { subscriptionLine, targetNames } from './target-names';
 
 /**
  * A rollout's progress as text: the one-line form for logs and pipes, the
@@ -111,8 +112,11 @@ export function formatProgress(p: RolloutProgress): string {
     rows.forEach((r) => lines.push(formatWaveRow(r)));
   }
   if (p.failures.length) {
+    const shown = p.failures.slice(0, 10);
+    const names = targetNames(shown.map((f) => f.key));
+    lines.push(...subscriptionLine(names));
     lines.push(`failures (${c.Failed}):`);
-    p.failures.slice(0, 10).forEach((f) => lines.push(`  ${f.key}: ${f.reason}`));
+    shown.forEach((f) => lines.push(`  ${names.show(f.key)}: ${f.reason}`));
     if (c.Failed > 10) lines.push(`  … and ${c.Failed - 10} more`);
   }
   p.approvals.forEach((a) => lines.push(formatApproval(a)));

@@ -1,12 +1,14 @@
-import type { StepResult, TargetResult } from '../runbook/execution';
+import { splitTargetKey, type StepResult, type TargetResult } from '../runbook/execution';
 import type { OutcomeGroup, RolloutReport } from '../runbook/rollout';
 import { formatApproval, formatDuration } from './progress';
+import { subscriptionLine, targetNames } from './target-names';
 
 const MARK: Record<StepResult['state'], string> = { Succeeded: 'ok', Failed: 'FAILED', TimedOut: 'TIMEOUT', Canceled: 'canceled', Skipped: 'skipped' };
 
 /** One target's result as a person reads it: a line per step, Azure's errors verbatim, the output's tail. */
 export function formatTargetResult(result: TargetResult, options: { tailLines?: number } = {}): string {
-  const lines = [`${result.key}: ${result.state}`];
+  const { subscriptionId, name } = splitTargetKey(result.key);
+  const lines = [`${name} (subscription ${subscriptionId}): ${result.state}`];
   const all = [...result.steps, ...(result.onFailure ?? []).map((s) => ({ ...s, step: `onFailure ${s.step}` }))];
   for (const s of all) {
     const parts = [`  ${s.step.padEnd(16)} ${MARK[s.state].padEnd(8)}`];
@@ -57,22 +59,25 @@ export function formatRolloutReport(report: RolloutReport): string {
     `  waves ${report.waves.map((w) => w.size).join(', ')} · maxConcurrency ${report.maxConcurrency} · maxErrors ${report.maxErrors}`,
   ];
   if (report.stopReason) lines.push(`  stopped: ${report.stopReason}`);
+  const unsucceeded = report.groups.filter((g) => g.signature.state !== 'Succeeded');
+  const names = targetNames([...unsucceeded.flatMap((g) => g.sample), ...report.failures.map((f) => f.key), ...(c.NotStarted ? report.notStartedSample : [])]);
+  lines.push(...subscriptionLine(names, '  '));
   if (report.groups.length) {
     lines.push('outcomes:');
     const width = String(Math.max(...report.groups.map((g) => g.count))).length;
     for (const g of [...report.groups].sort((a, b) => b.count - a.count)) {
-      const sample = g.signature.state === 'Succeeded' ? '' : `  (${g.sample.join(', ')}${g.count > g.sample.length ? ', …' : ''})`;
+      const sample = g.signature.state === 'Succeeded' ? '' : `  (${g.sample.map(names.show).join(', ')}${g.count > g.sample.length ? ', …' : ''})`;
       lines.push(`  ${String(g.count).padStart(width)} target${g.count === 1 ? ': ' : 's:'} ${describeOutcome(g)}${sample}`);
     }
   }
   if (report.failures.length) {
     lines.push(`failures (${c.Failed}):`);
-    report.failures.forEach((f) => lines.push(`  ${f.key}: ${f.reason}`));
+    report.failures.forEach((f) => lines.push(`  ${names.show(f.key)}: ${f.reason}`));
     if (c.Failed > report.failures.length) lines.push(`  … and ${c.Failed - report.failures.length} more`);
   }
   if (c.NotStarted) {
     const more = c.NotStarted > report.notStartedSample.length ? ', …' : '';
-    lines.push(`not started: ${c.NotStarted} (${report.notStartedSample.join(', ')}${more})`);
+    lines.push(`not started: ${c.NotStarted} (${report.notStartedSample.map(names.show).join(', ')}${more})`);
   }
   if (report.approvals.length) {
     lines.push('approvals:');

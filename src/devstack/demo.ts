@@ -89,7 +89,7 @@ export async function runDemo(options: { keepRunning: boolean }): Promise<void> 
 
     say('where to look');
     console.log(`   Temporal Web UI   ${stack.info.temporal.uiUrl} (search FleetcmdRunbook="patch-openssl")`);
-    console.log(`   full outputs      ${stack.info.azurite.blobEndpoint}/fleetcmd-output/${handle.workflowId}/<resourceGroup>/<vm>/<step>/stdout`);
+    console.log(`   full outputs      ${stack.info.azurite.blobEndpoint}/fleetcmd-output/${handle.workflowId}/<subscriptionId>/<resourceGroup>/<vm>/<step>/stdout`);
     console.log(`   CLI               npx fleetcmd --address ${address} --task-queue ${taskQueue} status ${handle.workflowId}`);
     if (options.keepRunning) {
       console.log('\nEverything is still running for you to explore. Ctrl-C stops it all.');

@@ -10,11 +10,31 @@ export type TargetRef =
   | { kind: 'vm'; subscriptionId: string; resourceGroup: string; vmName: string }
   | { kind: 'vmssVm'; subscriptionId: string; resourceGroup: string; scaleSetName: string; instanceId: string };
 
-/** A target's short name: `rg/vm` or `rg/vmss/instanceId` (part of child workflow ids and blob paths). */
+/**
+ * A target's key, its identity: `<subscriptionId>/<resourceGroup>/<vm>` or
+ * `<subscriptionId>/<resourceGroup>/<scaleSet>/<instanceId>` (its ARM id
+ * without the fixed segments). The same resource group and VM name exist in
+ * many subscriptions, so the subscription is part of it; a subscription id is
+ * a GUID, written lower-case whatever case it came in. Child workflow ids, a
+ * rollout's bookkeeping (TargetDone.key), blob paths and de-duplication use it.
+ */
 export function targetKey(target: TargetRef): string {
-  return target.kind === 'vm'
-    ? `${target.resourceGroup}/${target.vmName}`
-    : `${target.resourceGroup}/${target.scaleSetName}/${target.instanceId}`;
+  return `${target.subscriptionId.toLowerCase()}/${targetName(target)}`;
+}
+
+/**
+ * A target's name within its subscription: `rg/vm` or `rg/vmss/instanceId`.
+ * What a person reads where the subscription is said once beside it; it is
+ * not an identity across subscriptions.
+ */
+export function targetName(target: TargetRef): string {
+  return target.kind === 'vm' ? `${target.resourceGroup}/${target.vmName}` : `${target.resourceGroup}/${target.scaleSetName}/${target.instanceId}`;
+}
+
+/** A key's two parts: the subscription and the target's name in it. */
+export function splitTargetKey(key: string): { subscriptionId: string; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { subscriptionId: '', name: key } : { subscriptionId: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 /** The workflow id of one target's runbook in a rollout: deterministic, so a start is idempotent. */
@@ -22,7 +42,7 @@ export function targetWorkflowId(rolloutId: string, target: TargetRef): string {
   return targetWorkflowIdOfKey(rolloutId, targetKey(target));
 }
 
-/** The same id from a target's key, for code that keeps keys only (a rollout's in-flight set). */
+/** The same id from a target's key, for code that keeps keys only (a rollout's in-flight set): `<rolloutId>/<key>`. */
 export function targetWorkflowIdOfKey(rolloutId: string, key: string): string {
   return `${rolloutId}/${key}`;
 }

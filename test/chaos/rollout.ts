@@ -5,7 +5,7 @@ import { vmResourceId } from '../../src/emulator';
 import type { FleetDefinition } from '../../src/emulator';
 import type { Runbook } from '../../src/runbook/runbook';
 import type { StepPlan, TargetRef } from '../../src/runbook/execution';
-import { targetKey } from '../../src/runbook/execution';
+import { targetKey, targetWorkflowIdOfKey } from '../../src/runbook/execution';
 import type { RolloutReport } from '../../src/runbook/rollout';
 import { SUBSCRIPTION } from '../harness/fleet';
 import { TEST_POLL, runbookFromYaml } from '../harness/runbooks';
@@ -102,7 +102,7 @@ export async function awaitTargetsClosed(client: Client, rolloutId: string, targ
     const running = await Promise.all(
       open.map(async (key) => {
         try {
-          return (await client.workflow.getHandle(`${rolloutId}/${key}`).describe()).status.name === 'RUNNING' ? key : undefined;
+          return (await client.workflow.getHandle(targetWorkflowIdOfKey(rolloutId, key)).describe()).status.name === 'RUNNING' ? key : undefined;
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) return undefined;
           throw err;

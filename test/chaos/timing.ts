@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { targetWorkflowIdOfKey } from '../../src/runbook/execution';
 
 /** How long the targets that ended took, start to end of their workflows, and why the slowest took so long. */
 export interface TargetTiming {
@@ -18,7 +19,7 @@ export async function targetTiming(client: Client, rolloutId: string, seconds: A
     median: sorted[Math.floor(sorted.length / 2)].seconds,
     max: slowest.seconds,
     slowest: slowest.key,
-    slowestWaitedOn: await timedOutAttempts(client, `${rolloutId}/${slowest.key}`),
+    slowestWaitedOn: await timedOutAttempts(client, targetWorkflowIdOfKey(rolloutId, slowest.key)),
   };
 }
 

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EmulatorAdminClient } from '../../src/emulator/admin-client';
 import type { StepPlan, StepResult, TargetRef, TargetResult } from '../../src/runbook/execution';
-import { targetKey } from '../../src/runbook/execution';
+import { targetKey, targetWorkflowIdOfKey } from '../../src/runbook/execution';
 import type { RolloutReport } from '../../src/runbook/rollout';
 import { targetTiming, timedOutAttempts, type TargetTiming } from './timing';
 
@@ -109,7 +109,7 @@ export async function verifyRollout(input: VerifyInput): Promise<Verification> {
 
 async function outcomeOf(input: VerifyInput, t: TargetUnderTest): Promise<Outcome> {
   const key = targetKey(t.ref);
-  const handle = input.client.workflow.getHandle(`${input.rolloutId}/${key}`);
+  const handle = input.client.workflow.getHandle(targetWorkflowIdOfKey(input.rolloutId, key));
   let status: string;
   let seconds = 0;
   try {

@@ -10,6 +10,7 @@ import type { Runbook } from '../../runbook/runbook';
 import { planRunbook } from '../../runbook/to-plan';
 import { CliError, type CliContext } from '../context';
 import { rolloutIdFlag } from '../flags';
+import { subscriptionLine, targetNames } from '../target-names';
 import { newRolloutId } from '../ids';
 
 /**
@@ -64,11 +65,14 @@ function formatPlan(runbook: Runbook, p: { rolloutId: string; generatedId: boole
   lines.push(`rollout id ${p.rolloutId}${p.generatedId ? ' (generated; run-command names derive from the id: pass --id to see those of a given rollout)' : ''}`);
 
   lines.push(`targets: ${total}, resolved through ARM in subscription ${p.subscriptionId}`);
+  const names = targetNames(p.targets.map(targetKey));
+  // Said once more only when the targets are all elsewhere (machines named by resource id).
+  if (names.subscriptionId !== p.subscriptionId.toLowerCase()) lines.push(...subscriptionLine(names));
   lines.push(`waves: ${waves.length} (${waves.join(', ')})`);
   let next = 0;
   waves.forEach((size, i) => {
     lines.push(`  wave ${i + 1}: ${size} target${size === 1 ? '' : 's'}`);
-    p.targets.slice(next, next + size).forEach((t) => lines.push(`    ${targetKey(t)}`));
+    p.targets.slice(next, next + size).forEach((t) => lines.push(`    ${names.show(targetKey(t))}`));
     next += size;
   });
 

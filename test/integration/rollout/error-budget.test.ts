@@ -1,4 +1,5 @@
 import { startRollout } from '../../../src/client/rollouts';
+import { targetKey, type TargetRef } from '../../../src/runbook/execution';
 import { SUBSCRIPTION, startFleet, type Fleet } from '../../harness/fleet';
 import { TEST_POLL, runbookFromYaml } from '../../harness/runbooks';
 
@@ -6,6 +7,7 @@ const RG = 'budget-rg';
 // 30 VMs; every third one from index 2 fails (10 failures in all). Names sort in index order.
 const failing = new Set([2, 5, 8, 11, 14, 17, 20, 23, 26, 29]);
 const names = Array.from({ length: 30 }, (_, i) => `vm-${String(i).padStart(3, '0')}${failing.has(i) ? '-fail' : ''}`);
+const vm = (name: string): TargetRef => ({ kind: 'vm', subscriptionId: SUBSCRIPTION, resourceGroup: RG, vmName: name });
 
 let fleet: Fleet;
 
@@ -38,8 +40,8 @@ rollout: { maxConcurrency: 1, maxErrors: 3 }
   expect(report.counts).toMatchObject({ Succeeded: 8, Failed: 4, Canceled: 0, NotStarted: 18, Running: 0, Pending: 0 });
   expect(report.failedIndices).toEqual([2, 5, 8, 11]);
   expect(report.notStartedIndices).toEqual(Array.from({ length: 18 }, (_, i) => 12 + i));
-  expect(report.notStartedSample[0]).toBe(`${RG}/${names[12]}`);
-  expect(report.failures.map((f) => f.key)).toEqual([2, 5, 8, 11].map((i) => `${RG}/${names[i]}`));
+  expect(report.notStartedSample[0]).toBe(targetKey(vm(names[12])));
+  expect(report.failures.map((f) => f.key)).toEqual([2, 5, 8, 11].map((i) => targetKey(vm(names[i]))));
   expect(report.failures[0].reason).toContain('package locked');
   expect((await fleet.admin.runs()).length).toBe(12);
 

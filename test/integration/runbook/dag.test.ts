@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { vmResourceId } from '../../../src/emulator';
-import type { TargetRef } from '../../../src/runbook/execution';
+import { targetWorkflowId, type TargetRef } from '../../../src/runbook/execution';
 import { SUBSCRIPTION, startFleet, type Fleet } from '../../harness/fleet';
 import { planFor, runTarget, runbookFromYaml, stepNamed } from '../../harness/runbooks';
 
@@ -72,7 +72,7 @@ steps:
   expect(dump.output?.url).not.toContain('sig=');
   expect(dump.outputTail).toBe('x'.repeat(4096));
 
-  const history = await fleet.client.workflow.getHandle(`${plan.rolloutId}/${RG}/vm-2`).fetchHistory();
+  const history = await fleet.client.workflow.getHandle(targetWorkflowId(plan.rolloutId, vm('vm-2'))).fetchHistory();
   const text = JSON.stringify(history);
   // Payloads are base64 in history: look for the decoded run of x's in every payload.
   const decoded = [...text.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1], 'base64').toString('utf8'));

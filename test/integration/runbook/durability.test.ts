@@ -1,6 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { vmResourceId } from '../../../src/emulator';
-import type { RunbookPlan, TargetRef } from '../../../src/runbook/execution';
+import { targetWorkflowId, type RunbookPlan, type TargetRef } from '../../../src/runbook/execution';
 import { SUBSCRIPTION, startFleet, waitFor, type Fleet } from '../../harness/fleet';
 import { planFor, runbookFromYaml, startTarget } from '../../harness/runbooks';
 
@@ -127,7 +127,7 @@ steps:
 test('a 10 s and a 300 s script write the same number of history events', async () => {
   const counts: number[] = [];
   for (const entry of long) {
-    const handle = steady.client.workflow.getHandle(`${entry.plan.rolloutId}/${RG}/long-${entry.seconds}`);
+    const handle = steady.client.workflow.getHandle(targetWorkflowId(entry.plan.rolloutId, entry.target));
     const result = await handle.result();
     expect(result.state).toBe('Succeeded');
     const { events } = await handle.fetchHistory();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { vmResourceId } from '../../../src/emulator';
 import { createSchedule, deleteSchedule, describeSchedule, pauseSchedule, triggerSchedule, type CreateScheduleOptions } from '../../../src/client/schedules';
+import { targetWorkflowId } from '../../../src/runbook/execution';
 import { runCommandName } from '../../../src/runbook/plan';
 import type { RolloutReport } from '../../../src/runbook/rollout';
 import { SUBSCRIPTION, startFleet, waitFor, type Fleet } from '../../harness/fleet';
@@ -67,7 +68,7 @@ async function targetStarts(rolloutId: string, group: keyof typeof GROUPS): Prom
   const starts: number[] = [];
   for (const name of GROUPS[group]) {
     try {
-      starts.push((await fleet.client.workflow.getHandle(`${rolloutId}/sched-${group}/${name}`).describe()).startTime.getTime());
+      starts.push((await fleet.client.workflow.getHandle(targetWorkflowId(rolloutId, { kind: 'vm', subscriptionId: SUBSCRIPTION, resourceGroup: `sched-${group}`, vmName: name })).describe()).startTime.getTime());
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }

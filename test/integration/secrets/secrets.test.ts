@@ -7,6 +7,7 @@ import { runCli } from '../../../src/client/cli';
 import type { CliIo } from '../../../src/client/context';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { EncryptionCodec, loadKeyring } from '../../../src/codec';
+import { targetWorkflowId } from '../../../src/runbook/execution';
 import { SUBSCRIPTION, startFleet, waitFor, type Fleet } from '../../harness/fleet';
 import { testStack } from '../../harness/stack';
 
@@ -73,7 +74,7 @@ steps:
 
   const connection = await Connection.connect({ address: testStack().temporal.address });
   try {
-    const workflowId = `${rolloutId}/${RG}/vm-1`;
+    const workflowId = targetWorkflowId(rolloutId, { kind: 'vm', subscriptionId: SUBSCRIPTION, resourceGroup: RG, vmName: 'vm-1' });
     const raw = searchable(await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory());
     const history = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
     const keyring = loadKeyring(codecEnv);
