@@ -156,8 +156,8 @@ function inProgress(message: string, nextRetryDelay: number): ApplicationFailure
 /** Longest wait for a throttling bucket spent inside an activity; longer ones become a retry delay (no history). */
 const MAX_IN_ACTIVITY_WAIT_MS = 10_000;
 
-/** Waits until the write's throttling buckets have a token to spare (see pacing.ts). */
-async function paced(compute: ComputeClients, target: TargetRef, armClass: 'reads' | 'writes' | 'deletes'): Promise<void> {
+/** Waits until the request's throttling buckets have a token to spare (see pacing.ts). */
+export async function paced(compute: ComputeClients, target: TargetRef, armClass: 'reads' | 'writes' | 'deletes'): Promise<void> {
   const wait = compute.pacer.reserve({ subscriptionId: target.subscriptionId.toLowerCase(), resourceKey: targetResourcePath(target), armClass }, { maxWaitMs: MAX_IN_ACTIVITY_WAIT_MS });
   if (wait <= 0) return;
   if (wait <= MAX_IN_ACTIVITY_WAIT_MS) return Context.current().sleep(wait);

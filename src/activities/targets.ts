@@ -1,13 +1,14 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { VirtualMachine } from '@azure/arm-compute';
 import type { TargetRef } from '../runbook/execution';
 import { targetKey, targetName } from '../runbook/execution';
 import type { TargetSelector } from '../runbook/rollout';
 import type { Targets } from '../runbook/runbook';
-import { armFailure } from './arm-errors';
+import { armErrorInfo, armFailure, isRetryable } from './arm-errors';
 import { heartbeating } from './heartbeat';
 import type { ComputeClients } from './compute';
 import type { OutputStore } from './outputs';
+import { paced } from './run-command';
 
 /**
  * Target resolution: the runbook's selection (resource groups, tags, VM
@@ -33,6 +34,9 @@ export function targetListBlob(rolloutId: string): string {
   return `${rolloutId}/targets.json`;
 }
 
+/** Machines do not move: a worker keeps the regions it looked up, up to this many. */
+const LOCATIONS_KEPT = 50_000;
+
 export function targetActivities(deps: { compute: ComputeClients; outputs: OutputStore; defaultSubscriptionId?: string }) {
   const { compute, outputs } = deps;
 
@@ -40,7 +44,43 @@ export function targetActivities(deps: { compute: ComputeClients; outputs: Outpu
     return outputs.readJson<TargetRef[]>(outputContainer, targetListBlob(rolloutId));
   }
 
+  const locations = new Map<string, string>();
+
   return {
+    /**
+     * The region of a machine that resolution did not list (a VM named
+     * `rg/name`, `fleetcmd run --vm`): one GET of the VM or scale-set VM,
+     * cached per worker. When Azure refuses the read (no such machine, no
+     * right to read it) there is no region to report: the runbook's location
+     * stands, and the run command's own PUT gets Azure's answer.
+     */
+    async targetLocation(input: { target: TargetRef }): Promise<{ location?: string }> {
+      const { target } = input;
+      const key = targetKey(target).toLowerCase();
+      const known = locations.get(key);
+      if (known) return { location: known };
+      let location: string | undefined;
+      try {
+        await paced(compute, target, 'reads');
+        const client = compute.client(target.subscriptionId);
+        const machine =
+          target.kind === 'vm'
+            ? await client.virtualMachines.get(target.resourceGroup, target.vmName)
+            : await client.virtualMachineScaleSetVMs.get(target.resourceGroup, target.scaleSetName, target.instanceId);
+        location = machine.location;
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        const info = armErrorInfo(err);
+        if (isRetryable(info)) throw armFailure(err);
+        log.warn('could not read the machine for its location; the runbook location is used', { target: key, code: info.code, message: info.message });
+        return {};
+      }
+      if (!location) return {};
+      if (locations.size >= LOCATIONS_KEPT) locations.delete(locations.keys().next().value as string);
+      locations.set(key, location);
+      return { location };
+    },
+
     async resolveTargets(input: ResolveTargetsInput): Promise<{ count: number; sample: string[] }> {
       return heartbeating(() => resolveAndStore(input));
     },
@@ -115,7 +155,7 @@ export async function resolve(compute: ComputeClients, subscriptionId: string, t
       const instanceId = vm.instanceId ?? '';
       if (wanted && !wanted.has(instanceId)) continue;
       found.add(instanceId);
-      out.push({ kind: 'vmssVm', subscriptionId, resourceGroup: rg, scaleSetName: ss.name, instanceId });
+      out.push({ kind: 'vmssVm', subscriptionId, resourceGroup: rg, scaleSetName: ss.name, instanceId, ...locationOf(vm) });
     }
     const missing = [...(wanted ?? [])].filter((id) => !found.has(id));
     if (missing.length) {
@@ -142,7 +182,12 @@ function vmFromSelector(value: string, i: number, subscriptionId: string, byName
 
 function vmRef(subscriptionId: string, vm: VirtualMachine): TargetRef {
   const rg = /\/resourceGroups\/([^/]+)\//i.exec(vm.id ?? '')?.[1] ?? '';
-  return { kind: 'vm', subscriptionId, resourceGroup: rg, vmName: vm.name ?? '' };
+  return { kind: 'vm', subscriptionId, resourceGroup: rg, vmName: vm.name ?? '', ...locationOf(vm) };
+}
+
+/** A listed machine's region, as ARM reports it, so its run commands need no lookup. */
+function locationOf(machine: { location?: string }): { location?: string } {
+  return machine.location ? { location: machine.location } : {};
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

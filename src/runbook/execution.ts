@@ -5,10 +5,14 @@
  * imports this module.
  */
 
-/** One machine: a VM, or a VM of a scale set. */
+/**
+ * One machine: a VM, or a VM of a scale set. `location` is its region, when
+ * resolution learned it from a listing; a target without one has it looked
+ * up before its steps (each machine's run commands go to its own region).
+ */
 export type TargetRef =
-  | { kind: 'vm'; subscriptionId: string; resourceGroup: string; vmName: string }
-  | { kind: 'vmssVm'; subscriptionId: string; resourceGroup: string; scaleSetName: string; instanceId: string };
+  | { kind: 'vm'; subscriptionId: string; resourceGroup: string; vmName: string; location?: string }
+  | { kind: 'vmssVm'; subscriptionId: string; resourceGroup: string; scaleSetName: string; instanceId: string; location?: string };
 
 /**
  * A target's key, its identity: `<subscriptionId>/<resourceGroup>/<vm>` or

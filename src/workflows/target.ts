@@ -1,9 +1,17 @@
-import { CancellationScope, getExternalWorkflowHandle, isCancellation, log } from '@temporalio/workflow';
+import { CancellationScope, getExternalWorkflowHandle, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import type { RunbookPlan, StepPlan, StepResult, TargetRef, TargetResult } from '../runbook/execution';
 import type { TargetDone } from '../runbook/rollout';
 import { defaultPollPolicy, targetKey } from '../runbook/execution';
 import { DEFAULT_AGENT_GRACE_SECONDS, runStep, type StepContext } from './step';
 import { targetDoneSignal } from './signals';
+
+/** One ARM read per machine not listed by resolution (the worker caches it); throttling and 5xx retry for up to an hour. */
+const { targetLocation } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 
 /**
  * One target's runbook: a DAG of steps ordered by dependsOn. A step starts
@@ -20,17 +28,17 @@ export interface TargetInput {
 
 export async function target(input: TargetInput): Promise<TargetResult> {
   const { plan } = input;
-  const ctx: StepContext = {
-    rolloutId: plan.rolloutId,
-    target: input.target,
-    location: plan.location,
-    outputContainer: plan.outputContainer,
-    cleanup: plan.cleanup,
-    poll: plan.poll ?? defaultPollPolicy,
-    agentGraceSeconds: plan.agentGraceSeconds ?? DEFAULT_AGENT_GRACE_SECONDS,
-  };
   const key = targetKey(input.target);
   try {
+    const ctx: StepContext = {
+      rolloutId: plan.rolloutId,
+      target: input.target,
+      location: await machineLocation(input.target, plan.location),
+      outputContainer: plan.outputContainer,
+      cleanup: plan.cleanup,
+      poll: plan.poll ?? defaultPollPolicy,
+      agentGraceSeconds: plan.agentGraceSeconds ?? DEFAULT_AGENT_GRACE_SECONDS,
+    };
     const result = await runRunbook(ctx, plan, input.target, key);
     await report(input, { index: input.report?.index ?? 0, key, state: result.state, ...summarize(result) });
     return result;
@@ -42,6 +50,17 @@ export async function target(input: TargetInput): Promise<TargetResult> {
     );
     throw err;
   }
+}
+
+/**
+ * The region the machine's run commands are created in: its own, as its
+ * listing said or as a GET of it says; the runbook's location only when
+ * Azure would not tell (a run command must be in its VM's region).
+ */
+async function machineLocation(target: TargetRef, runbookLocation: string): Promise<string> {
+  if (target.location) return target.location;
+  const { location } = await targetLocation({ target });
+  return location ?? runbookLocation;
 }
 
 async function runRunbook(ctx: StepContext, plan: RunbookPlan, target: TargetRef, key: string): Promise<TargetResult> {
