@@ -1,9 +1,11 @@
 import { azureConfigFromEnv, type AzureConfig } from '../azure/config';
 import { ComputeClients } from './compute';
 import { OutputStore } from './outputs';
+import { rolloutClaimActivities } from './rollout-claim';
 import { runCommandActivities } from './run-command';
 import { targetActivities } from './targets';
 
+export * from './rollout-claim';
 export * from './run-command';
 export * from './targets';
 
@@ -18,6 +20,7 @@ export function createActivities(config: AzureConfig = azureConfigFromEnv()) {
   return {
     ...runCommandActivities({ compute, outputs }),
     ...targetActivities({ compute, outputs, defaultSubscriptionId: process.env.FLEETCMD_SUBSCRIPTION_ID }),
+    ...rolloutClaimActivities({ outputs }),
   };
 }
 

@@ -96,6 +96,29 @@ export class OutputStore {
     });
   }
 
+  /**
+   * Creates a small JSON document only if no blob of that name exists (a
+   * conditional create, If-None-Match: *): true when this call created it,
+   * false when it was already there. Storage decides, so two writers racing
+   * for one name cannot both win.
+   */
+  async createJsonIfAbsent(containerUrl: string | undefined, blobName: string, value: unknown): Promise<boolean> {
+    const container = this.container(containerUrl);
+    await this.ensureContainer(container);
+    const body = JSON.stringify(value);
+    try {
+      await container.getBlockBlobClient(blobName).upload(body, Buffer.byteLength(body), {
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+        conditions: { ifNoneMatch: '*' },
+      });
+      return true;
+    } catch (err) {
+      const { statusCode, code } = err as { statusCode?: number; code?: string };
+      if (statusCode === 409 || statusCode === 412 || code === 'BlobAlreadyExists') return false;
+      throw err;
+    }
+  }
+
   async readJson<T>(containerUrl: string | undefined, blobName: string): Promise<T> {
     const buffer = await this.container(containerUrl).getBlobClient(blobName).downloadToBuffer();
     return JSON.parse(buffer.toString('utf8')) as T;

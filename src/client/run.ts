@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { RunbookPlan, TargetRef, TargetResult } from '../runbook/execution';
 import { targetWorkflowId } from '../runbook/execution';
 import type { target as targetWorkflow } from '../workflows/target';
@@ -15,7 +15,11 @@ export function parseTargetArg(value: string, subscriptionId: string): TargetRef
   throw new Error(`--vm ${JSON.stringify(value)}: expected <resourceGroup>/<vm> or <resourceGroup>/<scaleSet>/<instanceId>`);
 }
 
-/** Runs one target's runbook to the end and returns its result. */
+/**
+ * Runs one target's runbook to the end and returns its result. Its workflow
+ * id derives from the rollout id and the target, and Temporal refuses it
+ * while it remembers an earlier run (the rollout id claim covers the rest).
+ */
 export async function runOnTarget(
   client: Client,
   options: { plan: RunbookPlan; target: TargetRef; taskQueue: string },
@@ -23,6 +27,7 @@ export async function runOnTarget(
   return client.workflow.execute<typeof targetWorkflow>('target', {
     taskQueue: options.taskQueue,
     workflowId: targetWorkflowId(options.plan.rolloutId, options.target),
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     args: [{ plan: options.plan, target: options.target }],
   });
 }

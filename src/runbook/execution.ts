@@ -51,6 +51,9 @@ export function targetWorkflowIdOfKey(rolloutId: string, key: string): string {
   return `${rolloutId}/${key}`;
 }
 
+/** The failure type of a rollout id claim refused because another workflow used the id (activity and workflows). */
+export const ROLLOUT_ID_USED = 'RolloutIdUsed';
+
 /** A target's ARM resource path (lower-cased), as Azure's per-resource throttling buckets key it. */
 export function targetResourcePath(target: TargetRef): string {
   const base = `/subscriptions/${target.subscriptionId}/resourcegroups/${target.resourceGroup}/providers/microsoft.compute`;

@@ -40,6 +40,7 @@ import type {
   TargetSelector,
 } from '../runbook/rollout';
 import { FleetcmdRolloutId, FleetcmdRunbook, FleetcmdStatus } from './search-attributes';
+import { claimRolloutId } from './claim';
 import { targetDoneSignal } from './signals';
 export { targetDoneSignal };
 import type { target as targetWorkflow } from './target';
@@ -378,8 +379,9 @@ function emptyState(startedAtMs: number): RolloutState {
   };
 }
 
-/** Resolves the targets (an activity keeps the list in blob storage) and cuts the waves. */
+/** Claims the rollout id, resolves the targets (an activity keeps the list in blob storage) and cuts the waves. */
 async function resolveFleet(input: RolloutInput): Promise<Pick<RolloutState, 'total' | 'waveSizes'>> {
+  await claimRolloutId(input.plan.rolloutId, input.plan.outputContainer);
   upsertSearchAttributes([
     { key: FleetcmdRunbook, value: input.plan.runbookName },
     { key: FleetcmdRolloutId, value: input.plan.rolloutId },

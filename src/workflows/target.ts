@@ -4,6 +4,7 @@ import type { RunbookPlan, StepPlan, StepResult, TargetRef, TargetResult } from 
 import type { TargetDone } from '../runbook/rollout';
 import { defaultPollPolicy, targetKey } from '../runbook/execution';
 import { DEFAULT_AGENT_GRACE_SECONDS, runStep, type StepContext } from './step';
+import { claimRolloutId } from './claim';
 import { targetDoneSignal } from './signals';
 
 /** One ARM read per machine not listed by resolution (the worker caches it); throttling and 5xx retry for up to an hour. */
@@ -30,6 +31,8 @@ export async function target(input: TargetInput): Promise<TargetResult> {
   const { plan } = input;
   const key = targetKey(input.target);
   try {
+    // A target run on its own (`fleetcmd run`) is its whole rollout: it claims the rollout id first.
+    if (!input.report) await claimRolloutId(plan.rolloutId, plan.outputContainer);
     const ctx: StepContext = {
       rolloutId: plan.rolloutId,
       target: input.target,
