@@ -85,7 +85,8 @@ export async function runDemo(options: { keepRunning: boolean }): Promise<void> 
     await approver;
 
     say('seed 003\'s two run commands (ARM template) on one VM: fleetcmd run examples/arm/two-run-commands-linux.json');
-    await cli('run', 'examples/arm/two-run-commands-linux.json', '--vm', `${web[0].resourceGroup}/${web[0].name}`, '--subscription', DEFAULT_SUBSCRIPTION_ID);
+    // Its greeting is a protected parameter; this throwaway stack runs without payload encryption, so the CLI is told it may.
+    await cli('run', 'examples/arm/two-run-commands-linux.json', '--vm', `${web[0].resourceGroup}/${web[0].name}`, '--subscription', DEFAULT_SUBSCRIPTION_ID, '--allow-plaintext-secrets');
 
     say('where to look');
     console.log(`   Temporal Web UI   ${stack.info.temporal.uiUrl} (search FleetcmdRunbook="patch-openssl")`);

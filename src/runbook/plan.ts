@@ -230,10 +230,15 @@ export function runCommandName(options: { rolloutId: string; stepName: string })
   return `${readable}-${hash}`;
 }
 
-/** Query parameters that make a URL a SAS; the hash keeps the URL's identity, not its credential. */
-function withoutSas(url: string): string {
+/** Whether a URL carries a SAS: its `sig` query parameter is the credential. */
+export function hasSasSignature(url: string): boolean {
   const q = url.indexOf('?');
-  return q >= 0 && /(^|&)sig=/.test(url.slice(q + 1)) ? url.slice(0, q) : url;
+  return q >= 0 && /(^|&)sig=/.test(url.slice(q + 1));
+}
+
+/** The URL without its SAS query; the hash keeps the URL's identity, not its credential. */
+function withoutSas(url: string): string {
+  return hasSasSignature(url) ? url.slice(0, url.indexOf('?')) : url;
 }
 
 /**

@@ -4,6 +4,7 @@ import { CliError, type CliContext } from '../context';
 import { notAfterFlag, rolloutIdFlag } from '../flags';
 import { newRolloutId } from '../ids';
 import { launchRollout, printStarted } from '../launch';
+import { ALLOW_PLAINTEXT_SECRETS_FLAG, ALLOW_PLAINTEXT_SECRETS_HELP, guardPlaintextSecrets } from '../plaintext-secrets';
 import { runbookFromInput, rolloutInputOf } from '../rollout-input';
 import { lookupRollout } from '../rollout-lookup';
 
@@ -19,8 +20,9 @@ export function registerRetryFailed(program: Command, ctx: CliContext): void {
     .argument('<rolloutId>', 'a finished rollout')
     .option('--id <rolloutId>', 'id of the new rollout (default: generated)')
     .option('--not-after <time>', 'end of the new maintenance window (ISO 8601 with zone)')
+    .option(ALLOW_PLAINTEXT_SECRETS_FLAG, ALLOW_PLAINTEXT_SECRETS_HELP)
     .description('start a new rollout, same runbook, of the failed, canceled and not-started targets of a finished rollout')
-    .action(async (fromRolloutId: string, opts: { id?: string; notAfter?: string }) => {
+    .action(async (fromRolloutId: string, opts: { id?: string; notAfter?: string; allowPlaintextSecrets?: boolean }) => {
       const newId = rolloutIdFlag(opts.id);
       const notAfter = notAfterFlag(opts.notAfter);
       if (newId === fromRolloutId) throw new CliError(`--id ${newId}: that is the rollout being retried; a retry needs an id of its own`);
@@ -41,6 +43,7 @@ export function registerRetryFailed(program: Command, ctx: CliContext): void {
         }
         const input = await rolloutInputOf(client, fromRolloutId);
         const runbook = runbookFromInput(input);
+        guardPlaintextSecrets(ctx.io, runbook, opts.allowPlaintextSecrets);
         const handle = await launchRollout(client, {
           runbook,
           taskQueue,

@@ -5,6 +5,7 @@ import type { TargetRef, TargetResult } from '../../runbook/execution';
 import { planRunbook } from '../../runbook/to-plan';
 import { CliError, type CliContext } from '../context';
 import { newRolloutId } from '../ids';
+import { ALLOW_PLAINTEXT_SECRETS_FLAG, ALLOW_PLAINTEXT_SECRETS_HELP, guardPlaintextSecrets } from '../plaintext-secrets';
 import { formatTargetResult } from '../report';
 import { parseTargetArg, runOnTarget } from '../run';
 
@@ -15,8 +16,9 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .requiredOption('--vm <target>', '<resourceGroup>/<vm> or <resourceGroup>/<scaleSet>/<instanceId>')
     .option('--subscription <id>', "subscription of the VM (default: the runbook's targets.subscriptionId or FLEETCMD_SUBSCRIPTION_ID)")
     .option('--id <rolloutId>', 'rollout id (default: generated); an id is used once: running it again is refused')
+    .option(ALLOW_PLAINTEXT_SECRETS_FLAG, ALLOW_PLAINTEXT_SECRETS_HELP)
     .description("run the runbook on one machine and print each step's result (exit code 1 when a step failed)")
-    .action(async (file: string, opts: { vm: string; subscription?: string; id?: string }) => {
+    .action(async (file: string, opts: { vm: string; subscription?: string; id?: string; allowPlaintextSecrets?: boolean }) => {
       const runbook = await ctx.loadRunbook(file);
       const subscriptionId = opts.subscription ?? runbook.targets.subscriptionId ?? ctx.io.env.FLEETCMD_SUBSCRIPTION_ID;
       if (!subscriptionId) throw new CliError('--subscription: no subscription given (flag, targets.subscriptionId or FLEETCMD_SUBSCRIPTION_ID)');
@@ -26,6 +28,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       } catch (err) {
         throw new CliError((err as Error).message);
       }
+      guardPlaintextSecrets(ctx.io, runbook, opts.allowPlaintextSecrets);
       const plan = planRunbook(runbook, { rolloutId: opts.id ?? newRolloutId(runbook.name) });
       const { taskQueue } = ctx.temporal();
       await ctx.withClient(async (client) => {

@@ -22,6 +22,7 @@ import {
   type ScheduleDetails,
   type ScheduledRollout,
 } from '../schedules';
+import { ALLOW_PLAINTEXT_SECRETS_FLAG, ALLOW_PLAINTEXT_SECRETS_HELP, guardPlaintextSecrets } from '../plaintext-secrets';
 
 /**
  * `fleetcmd schedule ...`: maintenance schedules on Temporal Schedules. Every
@@ -45,6 +46,7 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
     .option('--paused', 'create it paused (trigger still works)')
     .option('--note <text>', "a note kept on the schedule (e.g. the change ticket)")
     .option('--subscription <id>', "subscription of the runbook's targets when the runbook names none (default FLEETCMD_SUBSCRIPTION_ID)")
+    .option(ALLOW_PLAINTEXT_SECRETS_FLAG, ALLOW_PLAINTEXT_SECRETS_HELP)
     .description('create a schedule that rolls the runbook out at the given times')
     .addHelpText('after', `\nGive exactly one of --cron, --calendar or --every.\n${CALENDAR_SYNTAX}\n`)
     .action(async (file: string, opts: CreateFlags) => {
@@ -56,6 +58,7 @@ export function registerSchedule(program: Command, ctx: CliContext): void {
       if (opts.every !== undefined) flagDuration('--every', opts.every);
 
       const runbook = await ctx.loadRunbook(file);
+      guardPlaintextSecrets(ctx.io, runbook, opts.allowPlaintextSecrets);
       const { taskQueue } = ctx.temporal();
       const defaultSubscriptionId = opts.subscription ?? ctx.io.env.FLEETCMD_SUBSCRIPTION_ID;
       const options: CreateScheduleOptions = {
@@ -204,6 +207,7 @@ interface CreateFlags {
   paused?: boolean;
   note?: string;
   subscription?: string;
+  allowPlaintextSecrets?: boolean;
 }
 
 const FLAG_OF: Partial<Record<keyof CreateScheduleOptions, string>> = {
