@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { targetKey, type PollPolicy, type TargetRef } from '../src/runbook/execution';
+import { targetKey, targetWorkflowId, type PollPolicy, type TargetRef } from '../src/runbook/execution';
 import { chaosFleet, chaosRunbook } from '../test/chaos/rollout';
 import { startFleet, SUBSCRIPTION, type Fleet } from '../test/harness/fleet';
 import { runRollout, startWorkerProcess } from './fleetcmd-run';
@@ -113,7 +113,7 @@ async function fleetcmdSide(ctx: BenchContext, fleet: Fleet, o: { rg: string; sa
     if (o.sample) {
       // Where one target's time went, for whoever wants to see the orchestration's share.
       const file = ctx.file(`p1-timeline-${o.rg}.txt`);
-      writeFileSync(file, await targetTimeline(fleet.client, `${rolloutId}/${targetKey(o.sample)}`));
+      writeFileSync(file, await targetTimeline(fleet.client, targetWorkflowId(rolloutId, o.sample)));
       ctx.log(`P1: the timeline of ${targetKey(o.sample)} is in ${file}`);
     }
     const succeeded = run.report.counts.Succeeded;

@@ -1,4 +1,4 @@
-import { targetKey } from '../../../src/runbook/execution';
+import { targetKey, targetWorkflowId } from '../../../src/runbook/execution';
 import type { ChaosEnvironment } from '../environment';
 import { Prng, mixSeed } from '../prng';
 import { chaosFleet, chaosRunbook, underTest, vmIdOf, type VmTarget } from '../rollout';
@@ -72,7 +72,7 @@ export function vmFaults(env: ChaosEnvironment, options: VmFaultOptions): Promis
       const spans: number[] = [];
       for (const t of targets) {
         if (faults.get(targetKey(t)) !== 'hungAgent') continue;
-        const d = await fleet.client.workflow.getHandle(`${rollout.rolloutId}/${targetKey(t)}`).describe();
+        const d = await fleet.client.workflow.getHandle(targetWorkflowId(rollout.rolloutId, t)).describe();
         if (!d.closeTime) continue;
         const seconds = (d.closeTime.getTime() - d.startTime.getTime()) / 1000;
         spans.push(seconds);
