@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createComputeClient } from '../../../src/azure/clients';
+import { targetKey } from '../../../src/runbook/execution';
 import { SUBSCRIPTION, startFleet, waitFor, type Fleet } from '../../harness/fleet';
 import { awaitRollout, awaitTargetsClosed, chaosFleet, chaosRunbook, startChaosRollout, underTest } from '../../chaos/rollout';
 import { verifyRollout } from '../../chaos/verify';
@@ -36,7 +37,7 @@ test('the invariant check reports a script that ran twice as a duplicated execut
 
   const verification = await verifyRollout({ client: fleet.client, admin: fleet.admin, rolloutId: rollout.rolloutId, steps: rollout.steps, targets: underTest(targets), report: end.report });
   expect(verification.counts).toEqual({ Succeeded: 3, Failed: 0, NotStarted: 0, Lost: 0 });
-  expect(verification.executions.duplicated).toEqual([`${RG}/${targets[0].vmName} only: ran 2 times`]);
+  expect(verification.executions.duplicated).toEqual([`${targetKey(targets[0])} only: ran 2 times`]);
   expect(verification.executions.exactlyOnce).toBe(2);
-  expect(verification.violations).toEqual([`duplicated execution ${RG}/${targets[0].vmName} only: ran 2 times`]);
+  expect(verification.violations).toEqual([`duplicated execution ${targetKey(targets[0])} only: ran 2 times`]);
 }, 180_000);

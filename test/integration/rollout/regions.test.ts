@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../../src/activities';
 import { createComputeClient } from '../../../src/azure/clients';
 import { rolloutHandle, startRollout } from '../../../src/client/rollouts';
 import { scaleSetVmResourceId, vmResourceId } from '../../../src/emulator';
+import type { TargetRef } from '../../../src/runbook/execution';
 import type { Runbook } from '../../../src/runbook/runbook';
 import { runCommandName } from '../../../src/runbook/plan';
 import { SUBSCRIPTION } from '../../harness/fleet';
@@ -87,3 +90,16 @@ steps:
     expect({ vm, runs: await fleet().admin.executionCount(machine, runCommandName({ rolloutId, stepName: 'work' })) }).toEqual({ vm, runs: 1 });
   }
 }, 90_000);
+
+test("a worker reads a machine's region once, and a machine Azure does not know leaves the runbook's location to the PUT", async () => {
+  const { targetLocation } = createActivities(fleet().azure);
+  const env = new MockActivityEnvironment();
+  const target: TargetRef = { kind: 'vmssVm', subscriptionId: SUBSCRIPTION, resourceGroup: RG, scaleSetName: 'east-vmss', instanceId: '1' };
+  const gets = async (): Promise<number> => (await fleet().admin.requestCounts()).byMethod.GET ?? 0;
+  const before = await gets();
+  expect(await env.run(targetLocation, { target })).toEqual({ location: 'eastus' });
+  expect(await env.run(targetLocation, { target })).toEqual({ location: 'eastus' });
+  expect((await gets()) - before).toBe(1);
+  const missing: TargetRef = { kind: 'vm', subscriptionId: SUBSCRIPTION, resourceGroup: RG, vmName: 'no-such-vm' };
+  expect(await env.run(targetLocation, { target: missing })).toEqual({});
+});
