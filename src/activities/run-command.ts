@@ -175,9 +175,8 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
         }
         return { sent: true, ...unanswered() };
       } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
         if (isCancellation(err)) return withdrawn();
-        throw armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
+        throw writeFailure(err);
       } finally {
         clearInterval(beating);
       }
@@ -228,9 +227,8 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
         await paced(compute, input.target, 'deletes');
         await compute.forTarget(input.target).delete(input.runCommandName, { abortSignal: attemptLease().signal });
       } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
-        if (armErrorInfo(err).statusCode === 404) return;
-        throw armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
+        if (!(err instanceof ApplicationFailure) && armErrorInfo(err).statusCode === 404) return;
+        throw writeFailure(err);
       }
     },
 
@@ -258,9 +256,8 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
           );
         }
       } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
-        if (armErrorInfo(err).statusCode === 404) throw inProgress(`${input.runCommandName} was deleted meanwhile`, 1_000);
-        throw armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
+        if (!(err instanceof ApplicationFailure) && armErrorInfo(err).statusCode === 404) throw inProgress(`${input.runCommandName} was deleted meanwhile`, 1_000);
+        throw writeFailure(err);
       }
     },
 
@@ -289,11 +286,16 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
         }
         return { deleted, kept: newestFirst.map((rc) => rc.name ?? '').filter((n) => !deleted.includes(n)) };
       } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
-        throw armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
+        throw writeFailure(err);
       }
     },
   };
+}
+
+/** A write activity's failure: its own pass as they are; ARM's are classified (arm-errors.ts) and retried with backoff. */
+function writeFailure(err: unknown): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  return armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
 }
 
 /**
