@@ -2,10 +2,12 @@ import { azureConfigFromEnv, type AzureConfig } from '../azure/config';
 import { ComputeClients } from './compute';
 import { OutputStore } from './outputs';
 import { runCommandActivities } from './run-command';
+import { targetWorkflowActivities } from './target-workflows';
 import { targetActivities } from './targets';
 
 export * from './run-command';
 export * from './targets';
+export * from './target-workflows';
 
 /**
  * Every activity fleetcmd registers, built from one configuration (the
@@ -18,6 +20,7 @@ export function createActivities(config: AzureConfig = azureConfigFromEnv()) {
   return {
     ...runCommandActivities({ compute, outputs }),
     ...targetActivities({ compute, outputs, defaultSubscriptionId: process.env.FLEETCMD_SUBSCRIPTION_ID }),
+    ...targetWorkflowActivities(),
   };
 }
 
