@@ -1,4 +1,5 @@
-import { childStarts, eventually, perWorkflowTask, useLab, within } from './lab';
+import { waitFor } from '../../../harness/fleet';
+import { childStarts, perWorkflowTask, useLab, within } from './lab';
 
 // What one workflow task of a rollout does is bounded: child starts and cancel requests go out in
 // batches (500 in production; 2 here, through the test-only tuning input), so cancelling
@@ -9,7 +10,7 @@ const names = Array.from({ length: 6 }, (_, i) => `hold-${i}`);
 
 test(`6 starts with a start batch of ${BATCH}: at most ${BATCH} start commands per workflow task`, async () => {
   const r = await lab().start({ names, rollout: { maxConcurrency: 6 }, tuning: { startBatch: BATCH } });
-  await eventually(async () => childStarts(await r.events()).length === 6 && (await r.progress()).counts.Running === 6, 'six targets in flight');
+  await waitFor(async () => childStarts(await r.events()).length === 6 && (await r.progress()).counts.Running === 6, { what: 'six targets in flight' });
   const perTask = perWorkflowTask(await r.events(), 'startChildWorkflowExecutionInitiatedEventAttributes');
   expect(perTask.reduce((a, b) => a + b, 0)).toBe(6);
   expect(Math.max(...perTask)).toBeLessThanOrEqual(BATCH);
@@ -19,7 +20,7 @@ test(`6 starts with a start batch of ${BATCH}: at most ${BATCH} start commands p
 
 test(`cancelling 6 targets in flight with a cancel batch of ${BATCH}: at most ${BATCH} cancel requests per workflow task, all canceled`, async () => {
   const r = await lab().start({ names, rollout: { maxConcurrency: 6 }, tuning: { cancelBatch: BATCH } });
-  await eventually(async () => (await r.progress()).counts.Running === 6, 'six targets in flight');
+  await waitFor(async () => (await r.progress()).counts.Running === 6, { what: 'six targets in flight' });
   await r.handle.executeUpdate('cancel', { args: [{ by: 'carol' }] });
   const report = await within(r.result(), 'the canceled rollout');
   expect(report).toMatchObject({ status: 'Canceled', counts: { Canceled: 6, Running: 0 } });

@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { targetWorkflowActivities } from '../../../../src/activities/target-workflows';
-import type { LabRollout } from './lab';
-import { eventually, useLab, within } from './lab';
+import { waitFor } from '../../../harness/fleet';
+import { useLab, within, type LabRollout } from './lab';
 
 // A rollout continues as new after a few child starts (maxChildrenPerRun); what it carries and
 // what it learns of targets started by earlier runs.
@@ -9,7 +9,7 @@ const lab = useLab();
 
 /** Until the rollout's latest run is one that continued an earlier run. */
 async function continued(r: LabRollout): Promise<void> {
-  await eventually(async () => !!(await r.events())[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId, 'the rollout to continue as new');
+  await waitFor(async () => !!(await r.events())[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId, { what: 'the rollout to continue as new' });
 }
 
 test('7 targets, 2 starts per run: completes over several runs, counts and failures carried across them', async () => {

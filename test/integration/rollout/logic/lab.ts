@@ -267,17 +267,6 @@ async function startIn(env: TestWorkflowEnvironment, taskQueue: string, options:
   };
 }
 
-/** Polls until `check` gives a value; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** A promise's value, or a failure naming `what` if it does not settle within `timeoutMs`. */
 export async function within<T>(promise: Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,6 @@
 import type { RolloutProgress } from '../../../../src/runbook/rollout';
-import { childStarts, eventually, useLab, within, type LabRollout } from './lab';
+import { waitFor } from '../../../harness/fleet';
+import { childStarts, useLab, within, type LabRollout } from './lab';
 
 // A page of targets is read from storage by an activity (loadTargets). Whatever happened while
 // the rollout waited for it (pause, cancel, a spent error budget, a closed window) decides what
@@ -8,12 +9,12 @@ const lab = useLab();
 
 /** Until the rollout has taken in the held page: its result event and a workflow task after it. */
 async function pageTakenIn(r: LabRollout): Promise<void> {
-  await eventually(async () => {
+  await waitFor(async () => {
     const events = await r.events();
     const loads = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'loadTargets').map((e) => String(e.eventId)));
     const loaded = events.findIndex((e) => loads.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)));
     return loaded >= 0 && events.slice(loaded).some((e) => e.workflowTaskCompletedEventAttributes);
-  }, 'the rollout to take in the page');
+  }, { what: 'the rollout to take in the page' });
 }
 
 test('paused while a page of targets loads: nothing from the page starts', async () => {
@@ -46,7 +47,7 @@ test('the error budget spent while a page loads (after continue-as-new): nothing
   const load = r.load(2);
   await within(load.entered, 'loadTargets from index 2');
   await r.finish('hold-1', 'Failed', 'scripted failure');
-  await eventually(async () => (await r.progress()).counts.Failed === 1, 'the failure to be recorded');
+  await waitFor(async () => (await r.progress()).counts.Failed === 1, { what: 'the failure to be recorded' });
   load.release();
   await pageTakenIn(r);
   expect(childStarts(await r.events())).toEqual([]);
@@ -61,7 +62,7 @@ test('the window closing while a page loads: nothing from the page starts, the r
   const load = r.load(0);
   await within(load.entered, 'loadTargets');
   const { startedAt } = await r.progress();
-  await eventually(async () => Date.now() > Date.parse(startedAt) + 2_500, 'the window to close');
+  await waitFor(async () => Date.now() > Date.parse(startedAt) + 2_500, { what: 'the window to close' });
   load.release();
   expect(await within(r.result(), 'the rollout')).toMatchObject({ status: 'Stopped', stopReason: 'maintenance window closed', counts: { NotStarted: 2 } });
   expect(await r.started('ok-0')).toBe(false);

@@ -3,8 +3,9 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { runCli } from '../../../../src/client/cli';
 import type { CliIo } from '../../../../src/client/context';
 import type { RolloutProgress } from '../../../../src/runbook/rollout';
+import { waitFor } from '../../../harness/fleet';
 import { testStack } from '../../../harness/stack';
-import { eventually, useLab, within, workflowTaskFailures, type Lab, type LabRollout } from './lab';
+import { useLab, within, workflowTaskFailures, type Lab, type LabRollout } from './lab';
 
 // Pause, resume, cancel and approve, answered from the rollout's first moment (while its
 // targets are still being resolved) and refused with a reason when they do not apply.
@@ -34,10 +35,10 @@ test('pause and resume while targets are being resolved are answered, nothing st
 
   r.releaseResolve();
   // Resolved while paused: the rollout knows its fleet and starts none of it.
-  const settled = await eventually(async () => {
+  const settled = await waitFor(async () => {
     const p = await r.progress();
     return p.total === 3 ? p : undefined;
-  }, 'the targets to be resolved');
+  }, { what: 'the targets to be resolved' });
   expect(settled).toMatchObject({ status: 'Paused', counts: { Running: 0, Pending: 3 } });
   expect(await r.started('ok-0')).toBe(false);
 
@@ -78,10 +79,10 @@ test('approve while targets are being resolved is refused with an ApplicationFai
 
 test('approval afterFirstWave: the second wave waits; approved while paused, it starts on resume, and the report records the note', async () => {
   const r = await lab().start({ names: ['ok-0', 'ok-1', 'ok-2'], rollout: { waves: [1, '100%'], approval: 'afterFirstWave' } });
-  const waiting = await eventually(async () => {
+  const waiting = await waitFor(async () => {
     const p = await r.progress();
     return p.status === 'AwaitingApproval' ? p : undefined;
-  }, 'AwaitingApproval');
+  }, { what: 'AwaitingApproval' });
   expect(waiting.counts).toMatchObject({ Succeeded: 1, Pending: 2 });
   expect(await r.started('ok-1')).toBe(false);
   // Pause and approval are independent: approving a paused rollout records the approval, and it stays paused.
@@ -96,7 +97,7 @@ test('approval afterFirstWave: the second wave waits; approved while paused, it 
 
 test('pause, resume and cancel of a rollout that is stopping are refused with the reason', async () => {
   const r = await lab().start({ names: ['stubborn-0', 'ok-1'], rollout: { maxConcurrency: 1 } });
-  await eventually(() => r.started('stubborn-0'), 'stubborn-0 to start');
+  await waitFor(() => r.started('stubborn-0'), { what: 'stubborn-0 to start' });
   await steer(r, 'cancel', { by: 'carol' });
   const refusals: Record<string, string> = {
     pause: `pause: rollout ${r.rolloutId} is Stopping (canceled by carol); it starts nothing more`,

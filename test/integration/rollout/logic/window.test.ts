@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createSchedule, deleteSchedule, describeSchedule, pauseSchedule } from '../../../../src/client/schedules';
 import type { RolloutReport } from '../../../../src/runbook/rollout';
+import { waitFor } from '../../../harness/fleet';
 import { runbookFromYaml } from '../../../harness/runbooks';
-import { eventually, useLab, within } from './lab';
+import { useLab, within } from './lab';
 
 // The maintenance window: no target starts after it closes, whatever the rollout was waiting for.
 const lab = useLab();
 
 test('a window closing while a target runs: the target finishes, the rest are NotStarted, the rollout is Stopped', async () => {
   const r = await lab().start({ names: ['hold-0', 'ok-1', 'ok-2'], rollout: { maxConcurrency: 1, windowSeconds: 2 } });
-  await eventually(() => r.started('hold-0'), 'hold-0 to start');
+  await waitFor(() => r.started('hold-0'), { what: 'hold-0 to start' });
   const { startedAt } = await r.progress();
-  await eventually(async () => Date.now() > Date.parse(startedAt) + 2_000 && (await r.progress()).status === 'Stopping', 'the window to close');
+  await waitFor(async () => Date.now() > Date.parse(startedAt) + 2_000 && (await r.progress()).status === 'Stopping', { what: 'the window to close' });
   await r.finish('hold-0', 'Succeeded');
   const report = await within(r.result(), 'the rollout');
   expect(report).toMatchObject({ status: 'Stopped', stopReason: 'maintenance window closed', counts: { Succeeded: 1, NotStarted: 2 }, notStartedIndices: [1, 2] });
@@ -20,7 +21,7 @@ test('a window closing while a target runs: the target finishes, the rest are No
 
 test('a window closing while the rollout awaits approval stops it, with the reason', async () => {
   const r = await lab().start({ names: ['ok-0', 'ok-1', 'ok-2'], rollout: { waves: [1, '100%'], approval: 'afterFirstWave', windowSeconds: 3 } });
-  await eventually(async () => (await r.progress()).status === 'AwaitingApproval', 'AwaitingApproval');
+  await waitFor(async () => (await r.progress()).status === 'AwaitingApproval', { what: 'AwaitingApproval' });
   // Nobody approves: the window's end alone must end the rollout.
   const report = await within(r.result(), 'the rollout awaiting approval past its window');
   expect(report).toMatchObject({
@@ -44,14 +45,13 @@ rollout: { waves: [1, "100%"], approval: afterFirstWave }
 `);
   await createSchedule(lab().env.client, { scheduleId, runbook, taskQueue: lab().taskQueue, every: '4s', windowSeconds: 2 });
   try {
-    const stopped = await eventually(
+    const stopped = await waitFor(
       async () => {
         const { recentActions } = await describeSchedule(lab().env.client, scheduleId);
         const ended = recentActions.filter((a) => a.status === 'Stopped');
         return ended.length >= 2 && ended.slice(0, 2);
       },
-      'two firings to end at their windows',
-      40_000,
+      { what: 'two firings to end at their windows', timeoutMs: 40_000 },
     );
     for (const { rolloutId } of stopped) {
       const report = await lab().env.client.workflow.getHandle(rolloutId).result() as RolloutReport;
