@@ -12,6 +12,7 @@ function run(command, args, options = {}) {
     process.stderr.write(`\n${command} ${args.join(' ')} failed (exit ${r.status ?? r.signal})\n`);
     process.exit(r.status || 1);
   }
+  return r;
 }
 
 /** npm ci when node_modules is missing or older than the lock file. */
@@ -28,9 +29,14 @@ function build() {
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
 }
 
-/** Finds or builds the Temporal CLI up front, so its progress shows before anything else. */
+/**
+ * Finds or builds the Temporal CLI up front, so its progress shows before
+ * anything else. Returns the executable's path, or 'sdk-download' when the
+ * dev server will use the Temporal SDK's own download instead.
+ */
 function ensureTemporalCli() {
-  run(process.execPath, [join(root, 'dist', 'devstack', 'cli.js'), 'temporal-cli'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = run(process.execPath, [join(root, 'dist', 'devstack', 'cli.js'), 'temporal-cli'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  return r.stdout.trim();
 }
 
 /**

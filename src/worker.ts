@@ -76,7 +76,12 @@ export async function createWorker(
     connection,
     namespace: config.namespace,
     taskQueue: armWritesTaskQueue(config.taskQueue),
-    activities: { createRunCommand: activities.createRunCommand, deleteRunCommand: activities.deleteRunCommand },
+    activities: {
+      createRunCommand: activities.createRunCommand,
+      deleteRunCommand: activities.deleteRunCommand,
+      retireRunCommand: activities.retireRunCommand,
+      pruneRunCommands: activities.pruneRunCommands,
+    },
     maxTaskQueueActivitiesPerSecond: config.armWritesPerSecond,
     dataConverter,
     shutdownGraceTime: '10 seconds',

@@ -13,12 +13,17 @@ import { Pacer, armClassOf, subscriptionOfUrl, vmKeyOfUrl } from './pacing';
  * `virtualMachineScaleSetVMRunCommands` — same resource, other path.
  */
 export interface TargetRunCommands {
-  get(name: string, options?: { expand?: 'instanceView' }): Promise<VirtualMachineRunCommand>;
-  list(): AsyncIterable<VirtualMachineRunCommand>;
+  get(name: string, options?: CallOptions & { expand?: 'instanceView' }): Promise<VirtualMachineRunCommand>;
+  list(options?: CallOptions & { expand?: 'instanceView' }): AsyncIterable<VirtualMachineRunCommand>;
   /** Sends the PUT and returns once ARM accepted it; never waits for the operation. */
-  put(name: string, body: VirtualMachineRunCommand): Promise<void>;
+  put(name: string, body: VirtualMachineRunCommand, options?: CallOptions): Promise<void>;
   /** Sends the DELETE and returns once ARM accepted it. */
-  delete(name: string): Promise<void>;
+  delete(name: string, options?: CallOptions): Promise<void>;
+}
+
+/** What every call may carry: the attempt lease's abort signal (see attempt-lease.ts). */
+export interface CallOptions {
+  abortSignal?: AbortSignal;
 }
 
 /** fleetcmd_arm_requests{method,status}: every ARM call an activity makes, 429s among them. */
@@ -68,18 +73,18 @@ export class ComputeClients {
       const { resourceGroup: rg, vmName: vm } = target;
       return {
         get: (name, o) => ops.getByVirtualMachine(rg, vm, name, o),
-        list: () => ops.listByVirtualMachine(rg, vm),
-        put: (name, body) => submitted(ops.createOrUpdate(rg, vm, name, body)),
-        delete: (name) => submitted(ops.delete(rg, vm, name)),
+        list: (o) => ops.listByVirtualMachine(rg, vm, o),
+        put: (name, body, o) => submitted(ops.createOrUpdate(rg, vm, name, body, o)),
+        delete: (name, o) => submitted(ops.delete(rg, vm, name, o)),
       };
     }
     const ops = client.virtualMachineScaleSetVMRunCommands;
     const { resourceGroup: rg, scaleSetName: ss, instanceId: id } = target;
     return {
       get: (name, o) => ops.get(rg, ss, id, name, o),
-      list: () => ops.list(rg, ss, id),
-      put: (name, body) => submitted(ops.createOrUpdate(rg, ss, id, name, body)),
-      delete: (name) => submitted(ops.delete(rg, ss, id, name)),
+      list: (o) => ops.list(rg, ss, id, o),
+      put: (name, body, o) => submitted(ops.createOrUpdate(rg, ss, id, name, body, o)),
+      delete: (name, o) => submitted(ops.delete(rg, ss, id, name, o)),
     };
   }
 }

@@ -24,7 +24,7 @@ const MAX_SAS_MS = 7 * 24 * 3600_000;
 export class OutputStore {
   private readonly service: BlobServiceClient;
   private readonly sharedKey?: StorageSharedKeyCredential;
-  private delegationKey?: { key: UserDelegationKey; expiresOn: number };
+  private readonly delegationKeys = new Map<string, Promise<UserDelegationKey>>();
   private readonly ensured = new Set<string>();
 
   constructor(config: AzureConfig) {
@@ -45,27 +45,36 @@ export class OutputStore {
     return this.service.getContainerClient(name);
   }
 
-  /** Write-capable SAS URIs for the two append blobs of one step. */
-  async mintStepBlobUris(containerUrl: string | undefined, blobPrefix: string, validForMs: number): Promise<{ outputBlobUri: string; errorBlobUri: string }> {
+  /**
+   * Write-capable SAS URIs for the two append blobs of one step, valid over
+   * `window`. The same window gives the same URIs (with the account key, and
+   * with a user-delegation key while it is the same key), so a retried create
+   * sends the same PUT body, which Azure does not run again.
+   */
+  async mintStepBlobUris(containerUrl: string | undefined, blobPrefix: string, window: SasWindow): Promise<{ outputBlobUri: string; errorBlobUri: string }> {
+    await this.ensureContainer(this.container(containerUrl));
+    return this.signStepBlobUris(containerUrl, blobPrefix, window);
+  }
+
+  /** The signing half of mintStepBlobUris (no request but a user-delegation key's, once per key window). */
+  async signStepBlobUris(containerUrl: string | undefined, blobPrefix: string, window: SasWindow): Promise<{ outputBlobUri: string; errorBlobUri: string }> {
     const container = this.container(containerUrl);
-    await this.ensureContainer(container);
-    const expiresOn = new Date(Date.now() + Math.min(MAX_SAS_MS, validForMs));
-    const sign = async (blobName: string): Promise<string> => {
+    const key = this.sharedKey ? undefined : await this.userDelegationKey(delegationKeyWindow(window.startsOn));
+    const expiresOn = key ? sasExpiryWithin(window.expiresOn, key.signedExpiresOn) : window.expiresOn;
+    const sign = (blobName: string): string => {
       const blob = container.getAppendBlobClient(blobName);
       const options = {
         containerName: container.containerName,
         blobName,
         permissions: BlobSASPermissions.parse('racw'),
-        startsOn: new Date(Date.now() - 5 * 60_000),
+        startsOn: window.startsOn,
         expiresOn,
         protocol: blob.url.startsWith('https:') ? SASProtocol.Https : SASProtocol.HttpsAndHttp,
       };
-      const sas = this.sharedKey
-        ? generateBlobSASQueryParameters(options, this.sharedKey)
-        : generateBlobSASQueryParameters(options, await this.userDelegationKey(expiresOn), this.service.accountName);
+      const sas = key ? generateBlobSASQueryParameters(options, key, this.service.accountName) : generateBlobSASQueryParameters(options, this.sharedKey as StorageSharedKeyCredential);
       return `${blob.url}?${sas.toString()}`;
     };
-    return { outputBlobUri: await sign(`${blobPrefix}/stdout`), errorBlobUri: await sign(`${blobPrefix}/stderr`) };
+    return { outputBlobUri: sign(`${blobPrefix}/stdout`), errorBlobUri: sign(`${blobPrefix}/stderr`) };
   }
 
   /** Size and sha256 of a step's blob; undefined when the agent never created it. */
@@ -107,12 +116,51 @@ export class OutputStore {
     this.ensured.add(container.containerName);
   }
 
-  private async userDelegationKey(until: Date): Promise<UserDelegationKey> {
-    if (!this.delegationKey || this.delegationKey.expiresOn < until.getTime()) {
-      const expiresOn = new Date(Date.now() + MAX_SAS_MS - 60_000);
-      const key = await this.service.getUserDelegationKey(new Date(Date.now() - 5 * 60_000), expiresOn);
-      this.delegationKey = { key, expiresOn: expiresOn.getTime() };
+  /** One key per window: every SAS of a window is signed with the same key, so it comes out the same. */
+  private async userDelegationKey(window: { startsOn: Date; expiresOn: Date }): Promise<UserDelegationKey> {
+    const id = window.startsOn.toISOString();
+    let key = this.delegationKeys.get(id);
+    if (!key) {
+      key = this.service.getUserDelegationKey(window.startsOn, window.expiresOn);
+      // A failed fetch is not kept: the next step asks again.
+      key.catch(() => this.delegationKeys.delete(id));
+      this.delegationKeys.set(id, key);
+      for (const old of [...this.delegationKeys.keys()].filter((k) => Date.parse(k) + MAX_SAS_MS < Date.now())) this.delegationKeys.delete(old);
     }
-    return this.delegationKey.key;
+    return key;
   }
+}
+
+/** The times a step's SAS is valid: derived from the step, never from now, so every attempt signs the same. */
+export interface SasWindow {
+  startsOn: Date;
+  expiresOn: Date;
+}
+
+/** Clock skew allowance before the step was issued. */
+const SAS_START_SKEW_MS = 5 * 60_000;
+
+/**
+ * The SAS window of a step issued at `issuedAtMs` whose agent may take
+ * `lifetimeMs` to start the script and finish writing: at most 7 days, the
+ * longest a user-delegation key (and so its SAS) lives.
+ */
+export function sasWindow(issuedAtMs: number, lifetimeMs: number): SasWindow {
+  const startsOn = new Date(issuedAtMs - SAS_START_SKEW_MS);
+  return { startsOn, expiresOn: new Date(startsOn.getTime() + Math.min(MAX_SAS_MS, lifetimeMs + SAS_START_SKEW_MS)) };
+}
+
+/**
+ * The user-delegation key a SAS starting at `sasStartsOn` is signed with:
+ * keys start on the hour (so the steps of an hour share one key) and live
+ * 7 days less a minute, Azure's limit.
+ */
+export function delegationKeyWindow(sasStartsOn: Date): { startsOn: Date; expiresOn: Date } {
+  const startsOn = new Date(Math.floor(sasStartsOn.getTime() / 3600_000) * 3600_000);
+  return { startsOn, expiresOn: new Date(startsOn.getTime() + MAX_SAS_MS - 60_000) };
+}
+
+/** A SAS signed with a user-delegation key is refused once the key has expired: it never asks for longer. */
+export function sasExpiryWithin(wanted: Date, keyExpiresOn: Date): Date {
+  return wanted.getTime() > keyExpiresOn.getTime() ? new Date(keyExpiresOn.getTime()) : wanted;
 }

@@ -9,7 +9,7 @@
  * fleet of workers as a whole.
  */
 
-/** Refill per minute of Compute's policies (azure/FACTS.md §3), by scope. */
+/** Refill per minute of Compute's policies, by scope (docs/design.md, "Azure's throttling limits"). */
 const COMPUTE_REFILL_PER_MINUTE: Record<string, { resource?: number; subscription: number }> = {
   UpdateVM: { resource: 4, subscription: 500 },
   VMScaleSetVMActions: { resource: 4, subscription: 500 },

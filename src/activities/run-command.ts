@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { VirtualMachineRunCommand, VirtualMachineRunCommandInstanceView } from '@azure/arm-compute';
 import type { BlobRef, PollPolicy, RunCommandSpec, StepPlan, TargetRef } from '../runbook/execution';
 import { targetKey, targetResourcePath } from '../runbook/execution';
@@ -6,12 +6,15 @@ import { collectSecrets, knownSecrets } from '../codec';
 import { armErrorInfo, armFailure } from './arm-errors';
 import { heartbeating } from './heartbeat';
 import type { ComputeClients } from './compute';
-import type { OutputStore } from './outputs';
+import { sasWindow, type OutputStore } from './outputs';
+import { attemptLease } from './attempt-lease';
 
 /** Tags fleetcmd puts on every run command it creates. */
 export const TAG_SPEC_HASH = 'fleetcmd-spec-hash';
 export const TAG_ROLLOUT = 'fleetcmd-rollout';
 export const TAG_STEP = 'fleetcmd-step';
+/** When the step was issued (ISO time): keepLast keeps the newest by it. */
+export const TAG_ISSUED = 'fleetcmd-issued';
 
 export interface StepAddress {
   target: TargetRef;
@@ -24,17 +27,33 @@ export interface CreateRunCommandInput extends StepAddress {
   specHash: string;
   runCommand: RunCommandSpec;
   outputContainer?: string;
+  /** When the step was issued (workflow time): everything time-dependent in the PUT body derives from it. */
+  issuedAtMs: number;
+  /** How long the agent may take to start the script: the output SAS must outlive that too. */
+  agentGraceSeconds: number;
 }
 
 export interface CreateRunCommandResult {
-  /** false when the resource already existed with this spec (a retried or replayed create). */
+  /** false when the resource already existed with this spec (a retried or replayed create), or nothing was sent. */
   sent: boolean;
+  /** Cancelled before any PUT of this step was sent: nothing of it can reach the VM. */
+  withdrawn?: boolean;
+  /**
+   * The latest PUT of this step that was sent without an answer (an attempt
+   * that timed out or crashed mid-call): it may still land, so a delete before
+   * it could have landed is not the end of the run command.
+   */
+  unansweredPutAtMs?: number;
 }
 
 export interface AwaitRunCommandInput {
   target: TargetRef;
   runCommandName: string;
   poll: PollPolicy;
+  /** When the step was issued: an agent that has not started the script `agentGraceSeconds` later is unresponsive. */
+  issuedAtMs?: number;
+  timeoutInSeconds?: number;
+  agentGraceSeconds?: number;
 }
 
 /** The terminal state of a run command, small enough for history. */
@@ -58,10 +77,38 @@ export interface DeleteRunCommandInput {
   runCommandName: string;
 }
 
+export interface RetireRunCommandInput extends DeleteRunCommandInput {
+  /** Until this time a PUT of the step may still land: the run command is watched and deleted again until then. */
+  notBeforeMs: number;
+}
+
+export interface PruneRunCommandsInput {
+  target: TargetRef;
+  keepLast: number;
+}
+
+export interface PruneRunCommandsResult {
+  deleted: string[];
+  /** fleetcmd's run commands still on the machine, the newest first. */
+  kept: string[];
+}
+
 const TERMINAL_EXECUTION = new Set(['Succeeded', 'Failed', 'TimedOut', 'Canceled']);
+
+/** How often a create heartbeats; the workflow gives it a 10 s heartbeat timeout. */
+const CREATE_HEARTBEAT_MS = 2_000;
+
+/** An attempt sends its PUT only with this much of its lease left: room for ARM to answer. */
+const PUT_NEEDS_MS = 10_000;
 
 export function blobPrefix(address: StepAddress): string {
   return `${address.rolloutId}/${targetKey(address.target)}/${address.step.name}`;
+}
+
+/** What an attempt of createRunCommand leaves for the next one (heartbeat details survive a crash). */
+interface CreateCheckpoint {
+  /** The latest PUT an attempt sent; an attempt that got its answer returns, so a carried one went unanswered. */
+  putSentAtMs?: number;
 }
 
 export function runCommandActivities(deps: { compute: ComputeClients; outputs: OutputStore }) {
@@ -71,12 +118,26 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
     /**
      * Sends the run command's PUT unless it already exists with this spec: a
      * script runs once per (target, step, rollout) however often this retries.
-     * Returns as soon as ARM accepted the PUT; with asyncExecution false ARM
-     * would hold the operation open until the script ends.
+     * Returns as soon as ARM accepted the PUT (fleetcmd polls the instance
+     * view itself). Cancellable until the PUT is sent; after that it waits
+     * for ARM's answer, so the step knows whether the run command exists.
      */
     async createRunCommand(input: CreateRunCommandInput): Promise<CreateRunCommandResult> {
+      const context = Context.current();
+      const lease = attemptLease();
       const ops = compute.forTarget(input.target);
       const name = input.step.runCommandName;
+      // An earlier attempt that got no answer (or whose end is unknown) may have a PUT still on its way: the
+      // latest one it sent, or, when no checkpoint survived, one sent at any time before this attempt.
+      const carried = (context.info.heartbeatDetails as CreateCheckpoint | undefined) ?? {};
+      let unansweredPutAtMs = carried.putSentAtMs ?? (context.info.attempt > 1 ? context.info.currentAttemptScheduledTimestampMs : undefined);
+      const unanswered = (): Pick<CreateRunCommandResult, 'unansweredPutAtMs'> => (unansweredPutAtMs !== undefined ? { unansweredPutAtMs } : {});
+      const withdrawn = (): CreateRunCommandResult => ({ sent: false, ...(unansweredPutAtMs === undefined ? { withdrawn: true } : unanswered()) });
+      // Heartbeats all along (the PUT may take long): they carry the checkpoint, and a cancellation arrives with their answer.
+      const checkpoint: CreateCheckpoint = { ...carried };
+      const beat = (): void => context.heartbeat(checkpoint);
+      beat();
+      const beating = setInterval(beat, CREATE_HEARTBEAT_MS);
       // The logger redacts every secret this worker has handled, should one surface in an error.
       knownSecrets.add(collectSecrets(input.runCommand));
       try {
@@ -85,20 +146,39 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
         // again at each retry). A token kept for a PUT that the GET shows is not needed is only a little early.
         await paced(compute, input.target, 'writes');
         await paced(compute, input.target, 'reads');
-        const existing = await getOrUndefined(() => ops.get(name));
-        if (existing?.tags?.[TAG_SPEC_HASH] === input.specHash) return { sent: false };
-        const blobs = await outputs.mintStepBlobUris(input.outputContainer, blobPrefix(input), sasLifetimeMs(input.runCommand));
+        if (cancelRequested()) return withdrawn();
+        const existing = await getOrUndefined(() => ops.get(name, { abortSignal: lease.signal }));
+        if (existing?.tags?.[TAG_SPEC_HASH] === input.specHash) return { sent: false, ...unanswered() };
+        if (cancelRequested()) return withdrawn();
+        lease.assertRoomFor(PUT_NEEDS_MS, `the PUT of ${name}`);
+        const window = sasWindow(input.issuedAtMs, sasLifetimeMs(input.runCommand, input.agentGraceSeconds));
+        const blobs = await outputs.mintStepBlobUris(input.outputContainer, blobPrefix(input), window);
         const body: VirtualMachineRunCommand = {
           location: input.location,
-          tags: { [TAG_SPEC_HASH]: input.specHash, [TAG_ROLLOUT]: input.rolloutId, [TAG_STEP]: input.step.name },
+          tags: { [TAG_SPEC_HASH]: input.specHash, [TAG_ROLLOUT]: input.rolloutId, [TAG_STEP]: input.step.name, [TAG_ISSUED]: new Date(input.issuedAtMs).toISOString() },
           ...input.runCommand,
           ...blobs,
         };
-        await ops.put(name, body);
-        return { sent: true };
+        lease.assertRoomFor(PUT_NEEDS_MS, `the PUT of ${name}`);
+        const sentAtMs = Date.now();
+        checkpoint.putSentAtMs = sentAtMs;
+        beat();
+        try {
+          await ops.put(name, body, { abortSignal: lease.signal });
+        } catch (err) {
+          if (!lease.signal.aborted) throw err;
+          // No answer within the lease: the PUT may land yet. A cancelled step learns when; otherwise the
+          // next attempt reads the resource (the same body, so a second PUT changes nothing).
+          unansweredPutAtMs = sentAtMs;
+          if (cancelRequested()) return { sent: false, ...unanswered() };
+          throw ApplicationFailure.create({ type: 'PutUnanswered', message: `ARM did not answer the PUT of ${name} within the attempt`, nonRetryable: false, nextRetryDelay: 1_000 });
+        }
+        return { sent: true, ...unanswered() };
       } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
-        throw armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
+        if (isCancellation(err)) return withdrawn();
+        throw writeFailure(err);
+      } finally {
+        clearInterval(beating);
       }
     },
 
@@ -106,7 +186,9 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
      * One GET of the instance view per attempt. Until the script is done the
      * activity fails with a benign, retryable failure whose nextRetryDelay is
      * the poll interval: retries add no history events, so a three-day script
-     * costs the same history as a three-second one.
+     * costs the same history as a three-second one. The agent's deadlines
+     * count from what the instance view says: the script's own startTime once
+     * it has one, the step's issue time until then.
      */
     async awaitRunCommand(input: AwaitRunCommandInput): Promise<RunCommandOutcome> {
       const ops = compute.forTarget(input.target);
@@ -121,30 +203,155 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
       }
       const outcome = toOutcome(resource);
       if (isTerminal(outcome)) return outcome;
+      const silent = agentSilence(outcome, input, Date.now());
+      if (silent) throw ApplicationFailure.create({ type: 'AgentUnresponsive', message: silent, nonRetryable: true, details: [{ startTime: outcome.startTime }] });
       throw inProgress(`${input.runCommandName} is ${outcome.executionState ?? outcome.provisioningState ?? 'pending'}`, backoffMs(attempt(), input.poll));
     },
 
     /** Size and sha256 of the full stdout and stderr the agent appended to blobs. */
     async collectOutput(input: CollectOutputInput): Promise<{ output?: BlobRef; error?: BlobRef }> {
       const prefix = blobPrefix(input);
-      const [output, error] = await heartbeating(() =>
-        Promise.all([outputs.describe(input.outputContainer, `${prefix}/stdout`), outputs.describe(input.outputContainer, `${prefix}/stderr`)]),
-      );
-      return { output, error };
+      try {
+        const [output, error] = await heartbeating(() =>
+          Promise.all([outputs.describe(input.outputContainer, `${prefix}/stdout`), outputs.describe(input.outputContainer, `${prefix}/stderr`)]),
+        );
+        return { output, error };
+      } catch (err) {
+        throw storageFailure(err);
+      }
     },
 
     /** Deletes a run command (which kills its script if it still runs). Already gone counts as done. */
     async deleteRunCommand(input: DeleteRunCommandInput): Promise<void> {
       try {
         await paced(compute, input.target, 'deletes');
-        await compute.forTarget(input.target).delete(input.runCommandName);
+        await compute.forTarget(input.target).delete(input.runCommandName, { abortSignal: attemptLease().signal });
       } catch (err) {
-        if (err instanceof ApplicationFailure) throw err;
-        if (armErrorInfo(err).statusCode === 404) return;
-        throw armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
+        if (!(err instanceof ApplicationFailure) && armErrorInfo(err).statusCode === 404) return;
+        throw writeFailure(err);
+      }
+    },
+
+    /**
+     * Deletes a run command and makes sure it stays gone: each attempt reads
+     * it, deletes it if it is there (again, should a late PUT have brought it
+     * back), and succeeds only once it is gone and `notBeforeMs` has passed,
+     * so no PUT of the step can land after the step reports its end.
+     */
+    async retireRunCommand(input: RetireRunCommandInput): Promise<void> {
+      const ops = compute.forTarget(input.target);
+      const lease = attemptLease();
+      try {
+        await paced(compute, input.target, 'reads');
+        const existing = await getOrUndefined(() => ops.get(input.runCommandName, { abortSignal: lease.signal }));
+        if (existing && existing.provisioningState !== 'Deleting') {
+          await paced(compute, input.target, 'deletes');
+          await ops.delete(input.runCommandName, { abortSignal: lease.signal });
+        }
+        const waitMs = input.notBeforeMs - Date.now();
+        if (existing || waitMs > 0) {
+          throw inProgress(
+            existing ? `${input.runCommandName} is being deleted` : `${input.runCommandName} is gone; watching until a PUT still on its way could have landed`,
+            Math.max(1_000, Math.min(existing ? 2_000 : 5_000, waitMs)),
+          );
+        }
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure) && armErrorInfo(err).statusCode === 404) throw inProgress(`${input.runCommandName} was deleted meanwhile`, 1_000);
+        throw writeFailure(err);
+      }
+    },
+
+    /**
+     * keepLast N: deletes fleetcmd's run commands on the machine beyond the
+     * newest N (by the time their step was issued). A run command whose
+     * script has not ended is never deleted (another step may still be
+     * waiting for it), nor is any run command fleetcmd did not create.
+     */
+    async pruneRunCommands(input: PruneRunCommandsInput): Promise<PruneRunCommandsResult> {
+      const ops = compute.forTarget(input.target);
+      const lease = attemptLease();
+      try {
+        await paced(compute, input.target, 'reads');
+        const ours: VirtualMachineRunCommand[] = [];
+        for await (const rc of ops.list({ expand: 'instanceView', abortSignal: lease.signal })) if (rc.tags?.[TAG_ROLLOUT]) ours.push(rc);
+        const newestFirst = ours.sort((a, b) => issuedAt(b) - issuedAt(a) || (b.name ?? '').localeCompare(a.name ?? ''));
+        const deleted: string[] = [];
+        for (const rc of newestFirst.slice(input.keepLast)) {
+          if (!rc.name || rc.provisioningState === 'Deleting' || !isTerminal(toOutcome(rc))) continue;
+          await paced(compute, input.target, 'deletes');
+          await ops.delete(rc.name, { abortSignal: lease.signal }).catch((err: unknown) => {
+            if (armErrorInfo(err).statusCode !== 404) throw err;
+          });
+          deleted.push(rc.name);
+        }
+        return { deleted, kept: newestFirst.map((rc) => rc.name ?? '').filter((n) => !deleted.includes(n)) };
+      } catch (err) {
+        throw writeFailure(err);
       }
     },
   };
+}
+
+/** A write activity's failure: its own pass as they are; ARM's are classified (arm-errors.ts) and retried with backoff. */
+function writeFailure(err: unknown): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  return armFailure(err, backoffMs(attempt(), { initialIntervalMs: 1_000, maximumIntervalMs: 30_000 }));
+}
+
+/**
+ * Storage's refusals (403 AuthorizationFailure, 400 ...) do not clear by
+ * retrying: they fail at once with storage's own code and message; anything
+ * else (5xx, throttling, the network) is retried.
+ */
+function storageFailure(err: unknown): unknown {
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  const status = e.statusCode;
+  if (status === undefined || status < 400 || status >= 500 || status === 408 || status === 429) return err;
+  return ApplicationFailure.create({ type: e.code ?? `HTTP${status}`, message: e.message ?? String(err), nonRetryable: true, details: [{ statusCode: status }] });
+}
+
+/** Whether this activity's cancellation has reached it (delivered with a heartbeat's answer). */
+function cancelRequested(): boolean {
+  return Context.current().cancellationSignal.aborted;
+}
+
+function isCancellation(err: unknown): boolean {
+  return err instanceof CancelledFailure || (err instanceof Error && err.name === 'AbortError' && cancelRequested());
+}
+
+function issuedAt(rc: VirtualMachineRunCommand): number {
+  const tagged = Date.parse(rc.tags?.[TAG_ISSUED] ?? '');
+  if (!Number.isNaN(tagged)) return tagged;
+  const started = rc.instanceView?.startTime;
+  return started ? new Date(started).getTime() : 0;
+}
+
+/** Instance-view times are whole seconds: a deadline counted from one allows for the truncation. */
+const TIME_RESOLUTION_MS = 1_000;
+
+/**
+ * Why the agent counts as unresponsive now, or undefined while it is within
+ * its time. Once the script has a startTime it must end within its
+ * timeoutInSeconds plus the agent grace of that start; until then the agent
+ * gets as long to start it (a busy VM's extension handler may be late), or
+ * the grace alone for a script without a timeout.
+ */
+export function agentSilence(outcome: RunCommandOutcome, input: Pick<AwaitRunCommandInput, 'issuedAtMs' | 'timeoutInSeconds' | 'agentGraceSeconds'>, nowMs: number): string | undefined {
+  if (input.agentGraceSeconds === undefined) return undefined;
+  const graceMs = input.agentGraceSeconds * 1000;
+  const timeout = input.timeoutInSeconds ?? 0;
+  const startedMs = outcome.startTime && outcome.executionState !== 'Pending' ? Date.parse(outcome.startTime) : NaN;
+  if (Number.isNaN(startedMs)) {
+    const allowedSeconds = timeout + input.agentGraceSeconds;
+    if (input.issuedAtMs !== undefined && nowMs > input.issuedAtMs + allowedSeconds * 1000) {
+      return `the agent did not start the script within ${allowedSeconds} s of the run command's creation (its timeoutInSeconds plus the agent grace period)`;
+    }
+    return undefined;
+  }
+  if (timeout > 0 && nowMs > startedMs + TIME_RESOLUTION_MS + timeout * 1000 + graceMs) {
+    return `the script started at ${outcome.startTime} and reported no end within its timeoutInSeconds (${timeout}) plus the agent grace period (${input.agentGraceSeconds} s)`;
+  }
+  return undefined;
 }
 
 /** A 404 on the read means "not created yet"; if the VM itself is missing, the PUT says so with Azure's own error. */
@@ -212,7 +419,11 @@ export function backoffMs(attemptNumber: number, policy: PollPolicy): number {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
-/** The SAS must outlive the script: its timeout plus an hour, or the 7-day maximum when it has none. */
-function sasLifetimeMs(spec: RunCommandSpec): number {
-  return spec.timeoutInSeconds ? spec.timeoutInSeconds * 1000 + 3600_000 : Number.POSITIVE_INFINITY;
+/**
+ * The SAS must outlive the script: the time its agent may take to start it
+ * and to end it (see agentSilence), and an hour; the 7-day maximum when the
+ * script has no timeout.
+ */
+export function sasLifetimeMs(spec: RunCommandSpec, agentGraceSeconds: number): number {
+  return spec.timeoutInSeconds ? 2 * (agentGraceSeconds + spec.timeoutInSeconds) * 1000 + 3600_000 : Number.POSITIVE_INFINITY;
 }

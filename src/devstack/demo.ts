@@ -18,8 +18,8 @@ import { startStack } from './stack';
  * Web UI), Azurite and the emulator with a fleet of 50 VMs in 3 resource
  * groups; a worker; then a canary-first patch rollout in which one VM's agent
  * crashes (its rollback runs), approved after the canary, watched live; then
- * seed 003's two-command ARM template on one VM. Scripts run for real on
- * this machine, in the emulator's sandbox folders.
+ * the two-command ARM template of Azure's Run Command docs on one VM.
+ * Scripts run for real on this machine, in the emulator's sandbox folders.
  */
 const say = (line: string): void => void process.stdout.write(`\n\x1b[1m== ${line}\x1b[0m\n`);
 
@@ -84,7 +84,7 @@ export async function runDemo(options: { keepRunning: boolean }): Promise<void> 
     await cli('status', handle.workflowId, '--watch');
     await approver;
 
-    say('seed 003\'s two run commands (ARM template) on one VM: fleetcmd run examples/arm/two-run-commands-linux.json');
+    say('two run commands ordered by dependsOn (an ARM template) on one VM: fleetcmd run examples/arm/two-run-commands-linux.json');
     await cli('run', 'examples/arm/two-run-commands-linux.json', '--vm', `${web[0].resourceGroup}/${web[0].name}`, '--subscription', DEFAULT_SUBSCRIPTION_ID);
 
     say('where to look');

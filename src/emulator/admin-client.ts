@@ -24,6 +24,8 @@ export interface VmFaultsInput {
   deallocated?: boolean;
   /** Kill the script afterMs into the current or next run on this VM (once); null disarms. */
   agentCrash?: { afterMs: number } | null;
+  /** The agent picks up new run commands this much later than usual; 0 restores it. */
+  agentPickupDelayMs?: number;
 }
 
 export class EmulatorAdminError extends Error {

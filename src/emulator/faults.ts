@@ -27,12 +27,13 @@ export const vmFaultsSchema = z
     hungAgent: z.boolean().optional(),
     deallocated: z.boolean().optional(),
     agentCrash: z.object({ afterMs: z.number().min(0) }).strict().nullable().optional(),
+    agentPickupDelayMs: z.number().min(0).max(3_600_000).optional(),
   })
   .strict();
 
 export type VmFaultsUpdate = z.infer<typeof vmFaultsSchema>;
 
-const HEALTHY: VmFaults = { hungAgent: false, deallocated: false, agentCrash: null };
+const HEALTHY: VmFaults = { hungAgent: false, deallocated: false, agentCrash: null, agentPickupDelayMs: 0 };
 
 export class FaultState {
   private requestFaults: RequestFaults = { ...NO_REQUEST_FAULTS };
@@ -67,7 +68,7 @@ export class FaultState {
   setVm(vmKey: string, update: Partial<VmFaults>): { before: VmFaults; after: VmFaults } {
     const before = this.vm(vmKey);
     const after: VmFaults = { ...before, ...update };
-    if (!after.hungAgent && !after.deallocated && !after.agentCrash) this.vmFaults.delete(vmKey);
+    if (!after.hungAgent && !after.deallocated && !after.agentCrash && !after.agentPickupDelayMs) this.vmFaults.delete(vmKey);
     else this.vmFaults.set(vmKey, after);
     return { before, after };
   }

@@ -281,7 +281,7 @@ export class RunCommandService {
   private async deploy(vm: SimulatedVm, record: RunCommandRecord, sequence: number, previous: AgentRun | undefined): Promise<void> {
     // The handler kills a still-running earlier execution of the same name first.
     if (previous) await previous.cancel();
-    await delay(this.deps.timings.agentPickupMs());
+    await delay(this.deps.timings.agentPickupMs() + this.deps.faults.vm(vm.key).agentPickupDelayMs);
     if (this.closed || !this.isCurrent(record, sequence)) return;
     const run = startManagedRun(
       {

@@ -119,6 +119,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
 
   const handleArm = async (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> => {
     const method = req.method ?? 'GET';
+    // Azure has a request once it was sent: the body is read before any hold, so a request whose
+    // client stopped waiting (an aborted or timed-out call) still takes effect, as it would in Azure.
+    const read: { body?: unknown; error?: unknown } =
+      method === 'PUT' || method === 'PATCH' || method === 'POST' ? await readBody(req).then((body) => ({ body }), (error: unknown) => ({ error })) : {};
     const f = faults.requests;
     const dice = faults.appliesTo(method);
     if (dice && f.latencyMs > 0 && f.phase === 'before') await delay(f.latencyMs);
@@ -137,7 +141,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     let response: ArmResponse;
     try {
       const principal = authenticate(req);
-      const body = method === 'PUT' || method === 'PATCH' || method === 'POST' ? await readBody(req) : undefined;
+      if (read.error !== undefined) throw read.error;
+      const body = read.body;
       const host = req.headers.host && /^[A-Za-z0-9.:[\]-]+$/.test(req.headers.host) ? req.headers.host : `127.0.0.1:${port}`;
       response = deps.arm.handle({ method, path, query, body, baseUrl: `https://${host}`, principal });
     } catch (error) {

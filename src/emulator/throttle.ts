@@ -4,9 +4,9 @@ import type { ThrottlingSettings } from './types';
 /**
  * Compute's token buckets (per VM and per subscription) and ARM's
  * per-subscription-and-principal buckets, with Azure's sizes and refill rates
- * (azure/FACTS.md §3). Refill runs `1 / timeScale` times faster; `scale`
- * multiplies sizes and rates. A bucket is created on first use and forgotten
- * once full again, so 10,000 idle VMs cost nothing.
+ * (docs/design.md, "Azure's throttling limits"). Refill runs `1 / timeScale`
+ * times faster; `scale` multiplies sizes and rates. A bucket is created on
+ * first use and forgotten once full again, so 10,000 idle VMs cost nothing.
  */
 
 interface BucketSpec {

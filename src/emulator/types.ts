@@ -169,4 +169,6 @@ export interface VmFaults {
   deallocated: boolean;
   /** The handler dies afterMs into the current or next script on this VM (once). */
   agentCrash: { afterMs: number } | null;
+  /** A busy handler: it picks up each new run command this much later than usual (0: on time). */
+  agentPickupDelayMs: number;
 }

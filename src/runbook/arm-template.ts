@@ -1,9 +1,10 @@
 /**
  * Import of ARM templates whose resources are managed run commands
  * (`Microsoft.Compute/virtualMachines/runCommands`, ordered with dependsOn:
- * seed 003's pattern) as runbooks. Each run command becomes a step named
- * by its own name, its properties keep Azure's names, dependsOn becomes
- * step names, and the machines it addresses become the targets.
+ * the pattern of Azure's managed Run Command docs) as runbooks. Each run
+ * command becomes a step named by its own name, its properties keep Azure's
+ * names, dependsOn becomes step names, and the machines it addresses become
+ * the targets.
  *
  * The template is evaluated, not deployed: parameters (caller-supplied or
  * defaultValue), variables, concat(), resourceId() and a few string
@@ -178,7 +179,7 @@ export function importArmTemplate(template: unknown, options: ArmImportOptions =
     // A dependency on a machine (or on anything else the template would deploy)
     // needs nothing from fleetcmd: the machines exist before a rollout starts.
     if (otherKeys.has(key) || /^microsoft\.compute\/(virtualmachines|virtualmachinescalesets)\/[^/]+$/.test(key)) return null;
-    // Seed 003's own example depends on "...virtualMachines/<vm>runcommands/firstRunCommand"
+    // The Azure docs' own example depends on "...virtualMachines/<vm>runcommands/firstRunCommand"
     // (a "/" missing); its last segment still names the run command unambiguously.
     const last = key.split('/').pop() ?? '';
     const byLast = [...groups.keys()].filter((n) => n.toLowerCase() === last);
@@ -387,7 +388,7 @@ function templateScope(
   const declared = isMapping(template.parameters) ? template.parameters : {};
   const variables = isMapping(template.variables) ? template.variables : {};
   const supplied = options.parameters ?? {};
-  // ARM itself rejects undeclared parameters, but seed 003's own example uses
+  // ARM itself rejects undeclared parameters, but the Azure docs' own example uses
   // parameters('vmName') and parameters('location') without declaring them;
   // a supplied value is used (with a warning) so that such a template imports.
   const usedUndeclared = new Set<string>();

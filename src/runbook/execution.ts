@@ -69,6 +69,14 @@ export interface PollPolicy {
   maximumIntervalMs: number;
 }
 
+/**
+ * How long Azure may still act on a PUT whose answer never came: ARM gives a
+ * resource provider about a minute to accept a request, so a PUT not accepted
+ * a minute after it was sent will not be. A run command deleted before then
+ * is watched until then (a late PUT would bring it back and run its script).
+ */
+export const PUT_LANDING_MS = 60_000;
+
 export const defaultPollPolicy: PollPolicy = { initialIntervalMs: 5_000, maximumIntervalMs: 60_000 };
 
 export interface RunbookPlan {
@@ -109,6 +117,8 @@ export interface StepResult {
   errorTail?: string;
   output?: BlobRef;
   error?: BlobRef;
+  /** Why the full output could not be read (the step's own state stands). */
+  outputUnavailable?: string;
   /** Azure's error code and message, unaltered, when Azure refused or failed the step. */
   failure?: { code: string; message: string; statusCode?: number };
   /** Why a step did not run (Skipped). */

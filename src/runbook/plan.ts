@@ -234,7 +234,7 @@ const HASH_SUFFIX_LENGTH = 14;
  * Deterministic, so a retried activity addresses the same resource; unique
  * per (rollout, step) because the hash covers the full, untruncated inputs,
  * so a new rollout never reuses a name (Azure does not re-run an identical
- * PUT, and on Linux a deleted name does not run again: azure/FACTS.md).
+ * PUT, and on Linux a deleted name does not run again: docs/design.md).
  * Always 1-80 characters of `[A-Za-z0-9._-]`, starting with a letter or
  * digit and ending with one.
  */

@@ -1,8 +1,9 @@
 /**
- * The runbook file (DESIGN.md "The runbook file"): zod schemas for what a
- * user writes, and the types of what the rest of fleetcmd receives after
- * parsing. Step fields keep Azure's names (seed 001); rollout fields keep
- * SSM's (`maxConcurrency`, `maxErrors`) and Ansible's (`waves`, like `serial`).
+ * The runbook file (docs/design.md, "The runbook file"): zod schemas for
+ * what a user writes, and the types of what the rest of fleetcmd receives
+ * after parsing. Step fields keep Azure's names (its Run Command REST
+ * reference); rollout fields keep SSM's (`maxConcurrency`, `maxErrors`) and
+ * Ansible's (`waves`, like `serial`).
  *
  * The schemas check each field on its own. Rules that span fields (exactly
  * one script source, step names and `dependsOn`, cycles, parameter names,
@@ -126,7 +127,7 @@ export interface Runbook {
 /** int32, the type of timeoutInSeconds in Azure's REST reference. */
 export const MAX_TIMEOUT_IN_SECONDS = 2_147_483_647;
 
-/** A VM holds at most 25 managed run commands (azure/FACTS.md); keepLast leaves room for one more. */
+/** A VM holds at most 25 managed run commands (Azure's service limits); keepLast leaves room for one more. */
 export const MAX_KEEP_LAST = 24;
 
 export const DEFAULT_ROLLOUT: Rollout = { waves: ['100%'], maxConcurrency: 10, maxErrors: 0, approval: 'none' };
@@ -173,8 +174,8 @@ export const RESERVED_STEP_KEYS: Readonly<Record<string, string>> = {
 /**
  * Azure run command names (and so step names): 1-80 of `[A-Za-z0-9._-]`,
  * starting with a letter or digit and ending with a letter, digit or `_`
- * (azure/FACTS.md, last lines). Returns why a name breaks the rule, or
- * undefined when it is fine.
+ * (the rule Terraform's azurerm provider checks; Azure publishes none).
+ * Returns why a name breaks the rule, or undefined when it is fine.
  */
 export function runCommandNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'is empty; a step name has 1-80 characters of letters, digits, ".", "_" and "-"';
@@ -280,7 +281,7 @@ const httpUrl = (what: string) =>
 
 /**
  * A parameter. A protected one's value is a secret: its messages never
- * repeat it (DESIGN.md: secrets never appear in clear in CLI output).
+ * repeat it (docs/design.md: secrets never appear in clear in CLI output).
  */
 const parameter = (secret: boolean) =>
   z.strictObject({

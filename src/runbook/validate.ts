@@ -2,7 +2,7 @@
  * Validation of a runbook document (already parsed from YAML or JSON):
  * the zod schema for each field, then the rules that span fields, all run
  * on the raw document so that every problem is reported in one pass, with
- * its path and a plain sentence (DESIGN.md "Data flow", step 1).
+ * its path and a plain sentence (docs/design.md, "Data flow", step 1).
  */
 import type { z } from 'zod';
 import { findCycles, formatCycle } from './plan';
@@ -55,7 +55,7 @@ const TYPE_NAMES: Record<string, string> = {
 /** Default sentences for the schema's checks that carry no message of their own. */
 function plainSentence(issue: RawIssue): string {
   const input = issue.input;
-  // Secrets are never repeated back (DESIGN.md: not in clear in CLI output).
+  // Secrets are never repeated back (docs/design.md: not in clear in CLI output).
   const secret = (issue.path ?? []).some((p) => p === 'protectedParameters' || p === 'runAsPassword');
   const show = (value: unknown) => (secret ? 'the value given' : showValue(value));
   switch (issue.code) {

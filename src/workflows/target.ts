@@ -30,9 +30,10 @@ export async function target(input: TargetInput): Promise<TargetResult> {
     agentGraceSeconds: plan.agentGraceSeconds ?? DEFAULT_AGENT_GRACE_SECONDS,
   };
   const key = targetKey(input.target);
+  // The rollout counts on this report whatever happens: it is sent even when a cancel has arrived.
   try {
     const result = await runRunbook(ctx, plan, input.target, key);
-    await report(input, { index: input.report?.index ?? 0, key, state: result.state, ...summarize(result) });
+    await CancellationScope.nonCancellable(() => report(input, { index: input.report?.index ?? 0, key, state: result.state, ...summarize(result) }));
     return result;
   } catch (err) {
     // A cancelled target has already deleted its run commands; it tells its rollout, then ends as Canceled.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { AzureConfig } from '../../src/azure/config';
-import { createActivities } from '../../src/activities';
+import { createActivities, type Activities } from '../../src/activities';
 import { createWorker, type FleetcmdWorker } from '../../src/worker';
 import { DEFAULT_SUBSCRIPTION_ID, startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../src/emulator';
 import { EmulatorAdminClient } from '../../src/emulator/admin-client';
@@ -27,11 +27,21 @@ export interface Fleet {
   taskQueue: string;
   /** Environment for a worker process (FLEETCMD_*). */
   workerEnv: NodeJS.ProcessEnv;
-  /** A worker in this process; another principal's token or task queue when given. */
-  startWorker(overrides?: { azure?: AzureConfig; taskQueue?: string }): Promise<InProcessWorker>;
+  /**
+   * A worker in this process; another principal's token or task queue when
+   * given, or some activities built from another configuration (a storage
+   * account that refuses reads, say) beside the rest.
+   */
+  startWorker(overrides?: WorkerOverrides): Promise<InProcessWorker>;
   /** A worker process (kill -9 it at will); `onOutput` receives its stdout and stderr instead of the terminal. */
   spawnWorker(options?: { env?: NodeJS.ProcessEnv; onOutput?: (text: string) => void }): Promise<ChildProcess>;
   close(): Promise<void>;
+}
+
+export interface WorkerOverrides {
+  azure?: AzureConfig;
+  taskQueue?: string;
+  activities?: Partial<Activities>;
 }
 
 export interface InProcessWorker {
@@ -87,10 +97,10 @@ export async function startFleet(fleetOptions: FleetOptions = {}): Promise<Fleet
     client,
     taskQueue,
     workerEnv,
-    async startWorker(overrides: { azure?: AzureConfig; taskQueue?: string } = {}) {
+    async startWorker(overrides: WorkerOverrides = {}) {
       const worker = await createWorker(
         { address, namespace: stack.temporal.namespace, taskQueue: overrides.taskQueue ?? taskQueue, armWritesPerSecond: 1000 },
-        { activities: createActivities(overrides.azure ?? azure), workflowBundlePath: stack.workflowBundlePath },
+        { activities: { ...createActivities(overrides.azure ?? azure), ...overrides.activities }, workflowBundlePath: stack.workflowBundlePath },
       );
       const running = worker.run();
       const handle: InProcessWorker = {

@@ -5,7 +5,7 @@ import { serverRestarts } from './r2-server-restarts';
 import { armFaults } from './r3-arm-faults';
 import { vmFaults } from './r4-vm-faults';
 
-/** The scenarios at the sizes `npm run chaos` runs them (issue 7); --targets overrides the size. */
+/** The scenarios at the sizes `npm run chaos` runs them; --targets overrides the size. */
 export const SCENARIOS: Record<ScenarioId, { defaultTargets: number; run(env: ChaosEnvironment, options: ScenarioOptions): Promise<ScenarioResult> }> = {
   R1: { defaultTargets: 200, run: workerKills },
   R2: { defaultTargets: 200, run: serverRestarts },

@@ -6,7 +6,7 @@ import type { VirtualMachineRunCommand } from '@azure/arm-compute';
 import { testStack } from '../../harness/stack';
 import { awaitTerminal, blobWithSas, isGone, POLL, raw, RG, runCommandPath, startTestEmulator, SUBSCRIPTION, waitFor, type EmulatorFixture } from './helpers';
 
-/** Acceptance 3: the simulated agent behaves like Azure's Linux handler, running scripts for real. */
+/** The simulated agent behaves like Azure's Linux handler, running scripts for real. */
 
 jest.setTimeout(30_000);
 

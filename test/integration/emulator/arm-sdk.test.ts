@@ -1,6 +1,6 @@
 import { POLL, RG, startTestEmulator, SUBSCRIPTION, type EmulatorFixture } from './helpers';
 
-/** Acceptance 1: the unchanged ComputeManagementClient (v24) drives the emulator over HTTPS. */
+/** The unchanged ComputeManagementClient (v24) drives the emulator over HTTPS. */
 
 jest.setTimeout(30_000);
 

@@ -4,14 +4,15 @@ import { parse } from 'yaml';
 import { raw, startTestEmulator, type EmulatorFixture, type RawResponse } from './helpers';
 
 /**
- * Acceptance 2: replays the request sequences Azure recorded (azure-cli's
- * recordings in shared/azure) against the emulator, and checks status codes,
- * LRO headers, body keys, throttling policy families and provisioningState
- * transitions. Operation ids differ, so recorded operation URLs are mapped to
- * the ones the emulator handed out for the same write.
+ * Replays the request sequences Azure recorded (azure-cli's recordings in
+ * test/fixtures/azure-recordings; their README names each one's source)
+ * against the emulator, and checks status codes, LRO headers, body keys,
+ * throttling policy families and provisioningState transitions. Operation
+ * ids differ, so recorded operation URLs are mapped to the ones the emulator
+ * handed out for the same write.
  */
 
-const RECORDINGS = join(__dirname, '..', '..', '..', '..', 'shared', 'azure');
+const RECORDINGS = join(__dirname, '..', '..', 'fixtures', 'azure-recordings');
 const RECORDED_SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
 
 interface Interaction {

@@ -4,7 +4,7 @@ import { EmulatorAdminClient, EmulatorAdminError } from '../../../src/emulator/a
 import { testStack } from '../../harness/stack';
 import { awaitTerminal, isGone, POLL, raw, RG, runCommandPath, startTestEmulator, SUBSCRIPTION, waitFor, type EmulatorFixture } from './helpers';
 
-/** Acceptance 5: every fault and every counter of the admin path, proven. */
+/** Every fault and every counter of the admin path, proven. */
 
 jest.setTimeout(30_000);
 

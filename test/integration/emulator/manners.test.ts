@@ -1,6 +1,6 @@
 import { raw, RG, runCommandPath, startTestEmulator, SUBSCRIPTION, type EmulatorFixture } from './helpers';
 
-/** Acceptance 4: ARM's manners — api-version, tokens, roles, 404s, throttling with Retry-After. */
+/** ARM's manners — api-version, tokens, roles, 404s, throttling with Retry-After. */
 
 jest.setTimeout(30_000);
 

@@ -6,7 +6,7 @@ import { testStack } from '../../harness/stack';
 import { awaitTerminal, isGone, newDataDir, POLL, raw, RG, runCommandPath, startTestEmulator, SUBSCRIPTION, waitFor } from './helpers';
 
 /**
- * Acceptance 5, persistence: fleet, run commands, instance views, operations
+ * Persistence: fleet, run commands, instance views, operations
  * and counters survive a restart; a script that was running when the emulator
  * went away is not re-run but reported Failed, and its process is killed.
  */

@@ -24,7 +24,7 @@ function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, out: (t) => void stdout.push(t), err: (t) => void stderr.push(t), isTTY: false, env: {} };
 }
 
-test("seed 003's two-command template imports as firstRunCommand then secondRunCommand", async () => {
+test("the Azure docs' two-command template imports as firstRunCommand then secondRunCommand", async () => {
   const loaded = await loadRunbookFile('examples/arm/two-run-commands.json');
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   expect(loaded.runbook.steps.map((s) => [s.name, s.dependsOn])).toEqual([
