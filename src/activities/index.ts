@@ -3,11 +3,13 @@ import { ComputeClients } from './compute';
 import { OutputStore } from './outputs';
 import { rolloutClaimActivities } from './rollout-claim';
 import { runCommandActivities } from './run-command';
+import { targetWorkflowActivities } from './target-workflows';
 import { targetActivities } from './targets';
 
 export * from './rollout-claim';
 export * from './run-command';
 export * from './targets';
+export * from './target-workflows';
 
 /**
  * Every activity fleetcmd registers, built from one configuration (the
@@ -21,6 +23,7 @@ export function createActivities(config: AzureConfig = azureConfigFromEnv()) {
     ...runCommandActivities({ compute, outputs }),
     ...targetActivities({ compute, outputs, defaultSubscriptionId: process.env.FLEETCMD_SUBSCRIPTION_ID }),
     ...rolloutClaimActivities({ outputs }),
+    ...targetWorkflowActivities(),
   };
 }
 

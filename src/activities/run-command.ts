@@ -54,6 +54,7 @@ export interface AwaitRunCommandInput {
   issuedAtMs?: number;
   timeoutInSeconds?: number;
   agentGraceSeconds?: number;
+  treatFailureAsDeploymentFailure?: boolean;
 }
 
 /** The terminal state of a run command, small enough for history. */
@@ -202,7 +203,7 @@ export function runCommandActivities(deps: { compute: ComputeClients; outputs: O
         throw armFailure(err, backoffMs(attempt(), input.poll));
       }
       const outcome = toOutcome(resource);
-      if (isTerminal(outcome)) return outcome;
+      if (isSettled(outcome, input.treatFailureAsDeploymentFailure)) return outcome;
       const silent = agentSilence(outcome, input, Date.now());
       if (silent) throw ApplicationFailure.create({ type: 'AgentUnresponsive', message: silent, nonRetryable: true, details: [{ startTime: outcome.startTime }] });
       throw inProgress(`${input.runCommandName} is ${outcome.executionState ?? outcome.provisioningState ?? 'pending'}`, backoffMs(attempt(), input.poll));
@@ -402,6 +403,19 @@ export function toOutcome(resource: VirtualMachineRunCommand): RunCommandOutcome
 
 function isTerminal(outcome: RunCommandOutcome): boolean {
   return outcome.provisioningState === 'Failed' || TERMINAL_EXECUTION.has(outcome.executionState ?? '');
+}
+
+const TERMINAL_PROVISIONING = new Set(['Succeeded', 'Failed', 'Canceled']);
+
+/**
+ * With treatFailureAsDeploymentFailure, a failed script fails the resource's
+ * provisioning too, a moment after the instance view shows the failure: the
+ * step waits for that, so it reports what Azure reports.
+ */
+function isSettled(outcome: RunCommandOutcome, treatFailureAsDeploymentFailure: boolean | undefined): boolean {
+  if (!isTerminal(outcome)) return false;
+  if (!treatFailureAsDeploymentFailure || outcome.executionState === 'Succeeded') return true;
+  return TERMINAL_PROVISIONING.has(outcome.provisioningState ?? '');
 }
 
 function isoOrUndefined(value: Date | string | undefined): string | undefined {

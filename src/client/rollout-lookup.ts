@@ -50,8 +50,10 @@ export async function lookupRollout(client: Client, rolloutId: string): Promise<
 }
 
 /**
- * A running rollout's progress. Until its targets are resolved the rollout
- * has no query handler yet; it is then, by definition, Resolving.
+ * A running rollout's progress. A rollout answers from its first workflow
+ * task (its handlers are set on its first line); one that has no handler
+ * (started by an older fleetcmd, before its targets were resolved) is then,
+ * by definition, Resolving.
  */
 export async function progressNow(rollout: RunningRollout): Promise<RolloutProgress> {
   try {

@@ -45,6 +45,26 @@ export function resolveCount(value: CountOrPercent, total: number): number {
 }
 
 /**
+ * The most targets one rollout keeps in flight, whatever `maxConcurrency`
+ * says. Temporal limits what one workflow execution holds at once: 2,000
+ * pending child workflows and 2,000 pending cancel requests (server
+ * defaults). A rollout's pending children are at most its targets in flight,
+ * and cancelling it asks each of them to cancel, so 1,000 keeps both at half
+ * of Temporal's limit; it is also Temporal's advice for the children of one
+ * parent, and keeps the in-flight set the rollout carries across
+ * continue-as-new near 60 KB. A larger fleet still rolls out: 1,000 at a
+ * time. Validation refuses a larger count; a percentage that comes to more
+ * is capped here (and `fleetcmd plan` says so).
+ */
+export const MAX_CONCURRENCY = 1_000;
+
+/** `maxConcurrency` over `total` targets as a number: at least 1, at most MAX_CONCURRENCY (`capped` when that cut it). */
+export function resolveConcurrency(value: CountOrPercent, total: number): { count: number; capped: boolean } {
+  const asked = Math.max(1, resolveCount(value, total));
+  return asked > MAX_CONCURRENCY ? { count: MAX_CONCURRENCY, capped: true } : { count: asked, capped: false };
+}
+
+/**
  * Sizes of the waves of a rollout over `targetCount` targets.
  *
  * Like Ansible's `serial` list: each entry is the size of one wave — a

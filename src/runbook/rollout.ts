@@ -41,6 +41,18 @@ export interface TargetDone {
   reason?: string;
 }
 
+/**
+ * How a target workflow ended, as Temporal records it, for one that closed
+ * without reporting to its rollout (an operator terminated it, it timed
+ * out) or that Temporal no longer knows (NotFound: past retention).
+ */
+export type TargetWorkflowEnd = 'Completed' | 'Failed' | 'Canceled' | 'Terminated' | 'TimedOut' | 'NotFound';
+
+export interface ClosedTargetWorkflow {
+  workflowId: string;
+  end: TargetWorkflowEnd;
+}
+
 export type RolloutStatus = 'Resolving' | 'Running' | 'Paused' | 'AwaitingApproval' | 'Stopping' | 'Completed' | 'Stopped' | 'Canceled';
 
 export interface StateCounts {

@@ -16,6 +16,7 @@
  * wrong order.
  */
 import { z } from 'zod';
+import { MAX_CONCURRENCY } from './plan';
 import { didYouMean, show } from './problems';
 
 // ---------------------------------------------------------------------------
@@ -222,10 +223,15 @@ export function isMapping(value: unknown): value is Record<string, unknown> {
  * Parses a count or a percentage; the caller says what the bounds mean.
  * Numeric strings ("10") are taken as counts, as SSM's API takes them.
  */
-function countOrPercentProblem(
-  value: unknown,
-  bounds: { minCount: number; minPercentExclusive: boolean; what: string },
-): string | undefined {
+interface CountBounds {
+  minCount: number;
+  minPercentExclusive: boolean;
+  what: string;
+  /** The largest count allowed, and why (a percentage over it is capped when the fleet is known). */
+  maxCount?: { value: number; why: string };
+}
+
+function countOrPercentProblem(value: unknown, bounds: CountBounds): string | undefined {
   const example = `a whole number${bounds.minCount > 0 ? ` of at least ${bounds.minCount}` : ' (0 or more)'} or a percentage like "10%"`;
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) return `${value} is not a whole number of ${bounds.what}; write ${example}`;
@@ -233,6 +239,9 @@ function countOrPercentProblem(
       return value === 0
         ? `0 ${bounds.what} would never start anything; write ${example}`
         : `${value} is negative; write ${example}`;
+    }
+    if (bounds.maxCount && value > bounds.maxCount.value) {
+      return `${value} is more than ${bounds.maxCount.value}, ${bounds.maxCount.why}; write at most ${bounds.maxCount.value}, or a percentage (capped at ${bounds.maxCount.value})`;
     }
     return undefined;
   }
@@ -248,7 +257,7 @@ function countOrPercentProblem(
   return `must be ${example}, not ${show(value)}`;
 }
 
-function countOrPercent(bounds: { minCount: number; minPercentExclusive: boolean; what: string }) {
+function countOrPercent(bounds: CountBounds) {
   return z.unknown().transform((value, ctx): CountOrPercent => {
     const problem = countOrPercentProblem(value, bounds);
     if (problem !== undefined) {
@@ -447,7 +456,12 @@ const rolloutSchema = z
       })
       .min(1, { error: 'is empty; give at least one wave size, e.g. ["100%"]' })
       .default(['100%']),
-    maxConcurrency: countOrPercent({ minCount: 1, minPercentExclusive: true, what: 'machines in flight' }).default(DEFAULT_ROLLOUT.maxConcurrency),
+    maxConcurrency: countOrPercent({
+      minCount: 1,
+      minPercentExclusive: true,
+      what: 'machines in flight',
+      maxCount: { value: MAX_CONCURRENCY, why: 'the most machines one rollout keeps in flight (what Temporal holds for one workflow)' },
+    }).default(DEFAULT_ROLLOUT.maxConcurrency),
     maxErrors: countOrPercent({ minCount: 0, minPercentExclusive: false, what: 'errors' }).default(DEFAULT_ROLLOUT.maxErrors),
     approval: z.enum(['none', 'afterFirstWave', 'betweenWaves']).default('none'),
   })

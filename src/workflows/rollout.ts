@@ -4,46 +4,37 @@
  * maxConcurrency; new starts stop when the error budget is spent, the
  * maintenance window closes, or someone cancels. The rollout
  * continues-as-new before its history grows large, carrying its state.
+ *
+ * The state and its rules are rollout-state.ts's (a plain, unit-tested
+ * module); the child workflows are rollout-children.ts's. This file wires
+ * them to Temporal: signals, queries and updates, and the loop.
  */
 import {
-  ParentClosePolicy,
-  WorkflowIdReusePolicy,
+  ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
   defineQuery,
   defineUpdate,
-  getExternalWorkflowHandle,
+  isCancellation,
   metricMeter,
-  proxyActivities,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
-  CancellationScope,
-  isCancellation,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { Activities } from '../activities';
-import type { RunbookPlan, TargetRef } from '../runbook/execution';
-import { targetKey, targetWorkflowIdOfKey } from '../runbook/execution';
-import { cutWaves, resolveCount } from '../runbook/plan';
+import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
+import type { RunbookPlan } from '../runbook/execution';
+import { targetKey } from '../runbook/execution';
 import { replan } from '../runbook/to-plan';
-import type {
-  ApprovalRecord,
-  OutcomeGroup,
-  RolloutProgress,
-  RolloutReport,
-  RolloutSettings,
-  RolloutStatus,
-  TargetDone,
-  TargetSelector,
-} from '../runbook/rollout';
+import type { RolloutProgress, RolloutReport, RolloutSettings, RolloutStatus, TargetSelector } from '../runbook/rollout';
+import { DEFAULT_TUNING, TargetChildren, loadTargets, resolveTargets, type RolloutTuning } from './rollout-children';
+import { RolloutStateMachine, emptyRolloutState, type RolloutState, type RunLimits, type SteerVerb } from './rollout-state';
 import { FleetcmdRolloutId, FleetcmdRunbook, FleetcmdStatus } from './search-attributes';
 import { claimRolloutId } from './claim';
 import { targetDoneSignal } from './signals';
 export { targetDoneSignal };
-import type { target as targetWorkflow } from './target';
+export type { RolloutState, RolloutTuning };
 
 // ---------------------------------------------------------------------------
 // Types
@@ -57,28 +48,14 @@ export interface RolloutInput {
   settings: RolloutSettings;
   /** Children started per run before continuing as new (Temporal advises at most 1,000). */
   maxChildrenPerRun?: number;
+  /**
+   * Internal limits (page size, start and cancel batches, how often silent
+   * targets are looked up). Production leaves them out: DEFAULT_TUNING.
+   * Tests set small values to reach batching without thousands of targets.
+   */
+  tuning?: Partial<RolloutTuning>;
   /** Everything that crosses continue-as-new. */
   state?: RolloutState;
-}
-
-export interface RolloutState {
-  total: number;
-  waveSizes: number[];
-  wave: number;
-  nextIndex: number;
-  /** Target key -> index, for targets started and not yet reported. */
-  inFlight: Record<string, number>;
-  succeeded: number;
-  failedIndices: number[];
-  canceledIndices: number[];
-  failures: { key: string; reason: string }[];
-  groups: OutcomeGroup[];
-  waveDone: number[];
-  approvals: ApprovalRecord[];
-  paused: boolean;
-  cancelRequested?: { by: string; reason?: string };
-  stopReason?: string;
-  startedAtMs: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -91,304 +68,167 @@ export const pauseUpdate = defineUpdate<RolloutProgress, [{ by: string }]>('paus
 export const resumeUpdate = defineUpdate<RolloutProgress, [{ by: string }]>('resume');
 export const cancelUpdate = defineUpdate<RolloutProgress, [{ by: string; reason?: string }]>('cancel');
 
-// Listing a large fleet may take minutes; the heartbeat notices a dead worker in 30 s.
-const { resolveTargets, loadTargets } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30 },
-});
-
-const FAILURES_KEPT = 100;
-const GROUPS_KEPT = 50;
-const PAGE = 500;
+const DEFAULT_MAX_CHILDREN_PER_RUN = 500;
+const NOT_STARTED_SAMPLE = 20;
 
 // ---------------------------------------------------------------------------
 // The workflow
 // ---------------------------------------------------------------------------
 
 export async function rollout(input: RolloutInput): Promise<RolloutReport> {
-  const { settings } = input;
   const plan = input.scheduled && !input.state ? replan(input.plan, workflowInfo().workflowId) : input.plan;
-  const rolloutId = plan.rolloutId;
-  const maxChildrenPerRun = input.maxChildrenPerRun ?? 500;
-  let status: RolloutStatus = 'Resolving';
-
-  // Handlers are set before targets are resolved, so progress and cancel answer from the first moment;
-  // resolution then fills this same object in place.
-  const state: RolloutState = input.state ?? emptyState((input.scheduled ? scheduledStartMs() : undefined) ?? Date.now());
-  let total = state.total;
-  let concurrency = 1;
-  let maxErrors = 0;
-  let notAfterMs = windowEnd(settings, state.startedAtMs);
-  const settle = (): void => {
-    total = state.total;
-    concurrency = Math.max(1, resolveCount(settings.maxConcurrency, total));
-    maxErrors = resolveCount(settings.maxErrors, total);
-    notAfterMs = windowEnd(settings, state.startedAtMs);
-  };
-  settle();
-  let startedThisRun = 0;
-  /** Child starts issued and not yet confirmed: a run may not continue-as-new with any outstanding. */
-  let pendingStarts = 0;
-  let page: { offset: number; targets: TargetRef[] } = { offset: 0, targets: [] };
-
-  const waveEnd = (): number => state.waveSizes.slice(0, state.wave + 1).reduce((a, b) => a + b, 0);
-  const inFlightCount = (): number => Object.keys(state.inFlight).length;
-  const budgetSpent = (): boolean => state.failedIndices.length > maxErrors;
-  const windowClosed = (): boolean => notAfterMs !== undefined && Date.now() >= notAfterMs;
-  const stopping = (): boolean => !!state.cancelRequested || budgetSpent() || windowClosed();
-  const waveComplete = (): boolean => state.nextIndex >= waveEnd() && inFlightCount() === 0;
-  const needsApproval = (): boolean =>
-    state.wave < state.waveSizes.length - 1 &&
-    (settings.approval === 'betweenWaves' || (settings.approval === 'afterFirstWave' && state.wave === 0)) &&
-    !state.approvals.some((a) => a.wave === state.wave);
-  const canStart = (): boolean =>
-    !state.paused && !stopping() && state.nextIndex < waveEnd() && inFlightCount() < concurrency && startedThisRun < maxChildrenPerRun;
-
-  // fleetcmd_rollout_targets{rollout,state}: how far each rollout is, for a dashboard.
-  const targetsGauge = metricMeter.createGauge('fleetcmd_rollout_targets', 'int', 'targets', "a rollout's targets by state");
-  const publishProgress = (): void => {
-    const { counts } = progress();
-    for (const [stateName, value] of Object.entries(counts)) targetsGauge.set(value, { rollout: rolloutId, state: stateName });
-  };
-
-  const setStatus = (next: RolloutStatus): void => {
-    if (next === status) return;
-    status = next;
-    upsertSearchAttributes([{ key: FleetcmdStatus, value: next }]);
-  };
-
-  const progress = (): RolloutProgress => {
-    const done = state.succeeded + state.failedIndices.length + state.canceledIndices.length;
-    const elapsedMs = Date.now() - state.startedAtMs;
-    const remaining = total - done;
-    return {
-      rolloutId,
-      runbookName: plan.runbookName,
-      status,
-      total,
-      counts: {
-        Succeeded: state.succeeded,
-        Failed: state.failedIndices.length,
-        Canceled: state.canceledIndices.length,
-        Running: inFlightCount(),
-        NotStarted: isFinal(status) ? total - state.nextIndex : 0,
-        Pending: isFinal(status) ? 0 : total - state.nextIndex,
-      },
-      wave: state.wave,
-      waves: state.waveSizes.map((size, i) => ({
-        size,
-        started: Math.max(0, Math.min(size, state.nextIndex - state.waveSizes.slice(0, i).reduce((a, b) => a + b, 0))),
-        done: state.waveDone[i] ?? 0,
-      })),
-      maxConcurrency: concurrency,
-      maxErrors,
-      failures: state.failures,
-      approvals: state.approvals,
-      ...(state.stopReason ? { stopReason: state.stopReason } : {}),
-      startedAt: new Date(state.startedAtMs).toISOString(),
-      elapsedMs,
-      ...(done > 0 && remaining > 0 ? { estimateMs: Math.round((elapsedMs / done) * remaining) } : {}),
-    };
-  };
-
-  // --- handlers -------------------------------------------------------------
-  setHandler(targetDoneSignal, (done) => {
-    record(state, done);
-    publishProgress();
-  });
-  setHandler(progressQuery, progress);
-  setHandler(
-    approveUpdate,
-    ({ by, note }) => {
-      state.approvals.push({ wave: state.wave, by, at: new Date().toISOString(), ...(note ? { note } : {}) });
-      return progress();
-    },
-    {
-      validator: ({ by }) => {
-        if (!by?.trim()) throw new Error('approve: `by` must name who approves');
-        if (status !== 'AwaitingApproval') throw new Error(`approve: rollout ${rolloutId} is ${status}, not awaiting approval`);
-      },
-    },
+  // The whole state exists before the first handler can run: every message is answered from the first moment.
+  const machine = new RolloutStateMachine(
+    { rolloutId: plan.rolloutId, runbookName: plan.runbookName },
+    input.settings,
+    input.state ?? emptyRolloutState((input.scheduled ? scheduledStartMs() : undefined) ?? Date.now()),
   );
-  setHandler(
-    pauseUpdate,
-    (_by: { by: string }) => {
-      state.paused = true;
-      // The main loop may be asleep until a slot frees up: say Paused now, not when it next wakes.
-      setStatus(statusNow());
-      return progress();
-    },
-    { validator: (_by: { by: string }) => assertActive(status, rolloutId, 'pause') },
-  );
-  setHandler(
-    resumeUpdate,
-    (_by: { by: string }) => {
-      state.paused = false;
-      setStatus(statusNow());
-      return progress();
-    },
-    { validator: (_by: { by: string }) => assertActive(status, rolloutId, 'resume') },
-  );
-  setHandler(
-    cancelUpdate,
-    ({ by, reason }) => {
-      state.cancelRequested = { by, ...(reason ? { reason } : {}) };
-      return progress();
-    },
-    {
-      validator: (_request: { by: string; reason?: string }) => {
-        if (isFinal(status) || state.cancelRequested) throw new Error(`cancel: rollout ${rolloutId} is ${status}`);
-      },
-    },
-  );
-
-  if (!input.state) {
-    Object.assign(state, await resolveFleet({ ...input, plan }));
-    settle();
-  }
-
-  // --- the loop -------------------------------------------------------------
-  const statusNow = (): RolloutStatus =>
-    stopping() ? 'Stopping' : state.paused ? 'Paused' : waveComplete() && needsApproval() ? 'AwaitingApproval' : 'Running';
+  const limits: RunLimits = { maxChildrenPerRun: input.maxChildrenPerRun ?? DEFAULT_MAX_CHILDREN_PER_RUN, startBatch: tuningOf(input).startBatch };
+  const publish = publisher(machine);
+  const children = new TargetChildren(machine, plan, tuningOf(input), publish);
+  wireHandlers(machine, publish);
+  void CancellationScope.nonCancellable(() => children.watchInherited());
 
   try {
-    for (;;) {
-      setStatus(statusNow());
-      if (stopping()) {
-        if (!state.stopReason) state.stopReason = stopReasonOf(state, maxErrors, windowClosed());
-        if (state.cancelRequested) {
-          // The server refuses a workflow task that starts a child and cancels it: let pending starts land first.
-          await condition(() => pendingStarts === 0);
-          await cancelInFlight(rolloutId, state);
-        }
-        await condition(() => inFlightCount() === 0);
-        break;
-      }
-      if (waveComplete()) {
-        if (state.wave >= state.waveSizes.length - 1) break;
-        if (needsApproval()) {
-          setStatus('AwaitingApproval');
-          await condition(() => !needsApproval() || stopping());
-          continue;
-        }
-        state.wave += 1;
-        continue;
-      }
-      if (startedThisRun >= maxChildrenPerRun || workflowInfo().continueAsNewSuggested) {
-        // Children report by workflow id, so those still running find the next run.
-        await condition(() => pendingStarts === 0 && allHandlersFinished());
-        await continueAsNew<typeof rollout>({ ...input, plan, scheduled: false, state });
-      }
-      const wake = await waitUntil(() => canStart() || waveComplete() || stopping() || startedThisRun >= maxChildrenPerRun, notAfterMs);
-      if (!wake) continue; // the window's end: loop to stop
-      if (canStart()) {
-        const n = Math.min(concurrency - inFlightCount(), waveEnd() - state.nextIndex, maxChildrenPerRun - startedThisRun);
-        const first = state.nextIndex;
-        const batch = await targetsAt(first, n);
-        state.nextIndex += batch.length;
-        startedThisRun += batch.length;
-        // Not awaited: the next slot opens on a later signal, and waiting for each start would cost a workflow task per target.
-        batch.forEach((t, i) => startTarget(t, first + i));
-      }
-    }
+    if (!machine.resolved) await resolve(machine, input, plan);
+    await drive(machine, children, limits, publish, async () => {
+      // Children report by workflow id, so those still running find the next run.
+      await condition(() => children.pendingStarts === 0 && allHandlersFinished());
+      await continueAsNew<typeof rollout>({ ...input, plan, scheduled: false, state: machine.state });
+    });
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    // The rollout itself was cancelled (not through the cancel update): same clean-up, then end as Canceled.
+    // The rollout itself was cancelled (not through the cancel update): the same clean-up, then end as Canceled.
     await CancellationScope.nonCancellable(async () => {
-      state.cancelRequested ??= { by: 'temporal', reason: 'workflow cancelled' };
-      state.stopReason = stopReasonOf(state, maxErrors, false);
-      await condition(() => pendingStarts === 0);
-      await cancelInFlight(rolloutId, state);
-      await condition(() => inFlightCount() === 0);
-      setStatus('Canceled');
+      machine.requestCancel({ by: 'temporal', reason: 'workflow cancelled' });
+      await stop(machine, children, publish);
+      machine.end();
+      publish();
     });
     throw err;
   }
 
-  setStatus(state.cancelRequested ? 'Canceled' : state.stopReason ? 'Stopped' : 'Completed');
+  machine.end();
+  publish();
   await condition(allHandlersFinished);
-  const notStartedIndices = range(state.nextIndex, total);
-  const notStartedSample = notStartedIndices.length ? (await loadTargets({ rolloutId, outputContainer: plan.outputContainer, offset: state.nextIndex, limit: 20 })).map(targetKey) : [];
-  return {
-    ...progress(),
-    groups: state.groups,
-    failedIndices: state.failedIndices,
-    canceledIndices: state.canceledIndices,
-    notStartedIndices,
-    notStartedSample,
-  };
+  const { nextIndex, total } = machine.state;
+  const sample = nextIndex < total ? await loadTargets({ rolloutId: plan.rolloutId, outputContainer: plan.outputContainer, offset: nextIndex, limit: NOT_STARTED_SAMPLE }) : [];
+  return machine.report(Date.now(), sample.map(targetKey));
+}
 
-  // --- helpers that close over the run's state ----------------------------------
-
-  async function targetsAt(offset: number, count: number): Promise<TargetRef[]> {
-    const inPage = (i: number): boolean => i >= page.offset && i < page.offset + page.targets.length;
-    if (!inPage(offset) || !inPage(offset + count - 1)) {
-      page = { offset, targets: await loadTargets({ rolloutId, outputContainer: plan.outputContainer, offset, limit: Math.max(PAGE, count) }) };
+/** Until every target of the rollout has started and reported, or new starts have stopped and those in flight have ended. */
+async function drive(machine: RolloutStateMachine, children: TargetChildren, limits: RunLimits, publish: () => void, continueAsNewNow: () => Promise<void>): Promise<void> {
+  const now = (): number => Date.now();
+  const continueAsNewDue = (): boolean => machine.continueAsNewDue(children, limits, workflowInfo().continueAsNewSuggested);
+  for (;;) {
+    publish();
+    if (machine.stopping(now())) return stop(machine, children, publish);
+    if (machine.waveComplete()) {
+      if (machine.isLastWave()) return;
+      if (machine.needsApproval()) {
+        // The window's end wakes this wait too: a rollout nobody approves stops when its window closes.
+        await waitUntil(() => !machine.needsApproval() || machine.stopping(now()), machine.windowEnd());
+        continue;
+      }
+      machine.advanceWave();
+      continue;
     }
-    return page.targets.slice(offset - page.offset, offset - page.offset + count);
+    if (continueAsNewDue()) await continueAsNewNow();
+    const ready = (): boolean => machine.nextBatch(now(), children, limits).count > 0 || machine.waveComplete() || machine.stopping(now()) || continueAsNewDue();
+    if (await waitUntil(ready, machine.windowEnd())) await startNext(machine, children, limits);
   }
+}
 
-  function startTarget(target: TargetRef, index: number): void {
-    const key = targetKey(target);
-    state.inFlight[key] = index;
-    pendingStarts += 1;
-    const lost = (err: unknown): void => {
-      // In this run the child's own end is seen too: a child that failed, or never started, is not waited for forever.
-      if (!isCancellation(err)) record(state, { index, key, state: 'Failed', reason: `target workflow failed: ${err instanceof Error ? err.message : String(err)}` });
-    };
-    startChild<typeof targetWorkflow>('target', {
-      workflowId: targetWorkflowIdOfKey(rolloutId, key),
-      args: [{ plan, target, report: { rolloutWorkflowId: workflowInfo().workflowId, index } }],
-      // Children outlive this run (continue-as-new) and report back by signal.
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    }).then(
-      (handle) => {
-        pendingStarts -= 1;
-        handle.result().then(() => undefined, lost);
-      },
-      (err: unknown) => {
-        pendingStarts -= 1;
-        lost(err);
-      },
-    );
+/** Starts the next batch of targets, reading their page first when needed. */
+async function startNext(machine: RolloutStateMachine, children: TargetChildren, limits: RunLimits): Promise<void> {
+  const wanted = machine.nextBatch(Date.now(), children, limits);
+  if (wanted.count === 0) return;
+  const targets = await children.targetsAt(wanted.from, wanted.count);
+  // Reading the page took a while: a pause, a cancel, a spent error budget or a closed window since then holds these starts too.
+  const still = machine.nextBatch(Date.now(), children, limits);
+  children.start(targets.slice(0, Math.min(still.count, targets.length)), wanted.from);
+}
+
+/** New starts have stopped: cancels what is in flight when cancelled (now or later), and waits for every target in flight to end. */
+async function stop(machine: RolloutStateMachine, children: TargetChildren, publish: () => void): Promise<void> {
+  machine.beginStop(Date.now());
+  publish();
+  for (;;) {
+    if (machine.state.cancelRequested) await children.cancelInFlight();
+    await condition(() => machine.inFlightCount() === 0 || (!!machine.state.cancelRequested && children.uncancelled().length > 0));
+    if (machine.inFlightCount() === 0) return;
   }
+}
+
+/** Claims the rollout id, then resolves the targets (an activity keeps the list in blob storage) and cuts the waves. */
+async function resolve(machine: RolloutStateMachine, input: RolloutInput, plan: RunbookPlan): Promise<void> {
+  await claimRolloutId(plan.rolloutId, plan.outputContainer);
+  upsertSearchAttributes([
+    { key: FleetcmdRunbook, value: plan.runbookName },
+    { key: FleetcmdRolloutId, value: plan.rolloutId },
+  ]);
+  const { count } = await resolveTargets({ rolloutId: plan.rolloutId, selector: input.selector, outputContainer: plan.outputContainer });
+  machine.resolvedAs(count);
+}
+
+// ---------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------
+
+function wireHandlers(machine: RolloutStateMachine, publish: () => void): void {
+  setHandler(targetDoneSignal, (done) => {
+    if (machine.record(done)) publish();
+  });
+  setHandler(progressQuery, () => machine.progress(Date.now()));
+  const steer = <A extends { by: string }>(update: UpdateDefinition<RolloutProgress, [A]>, verb: SteerVerb, apply: (request: A) => void): void =>
+    setHandler(
+      update,
+      (request: A) => {
+        apply(request);
+        // The loop may be asleep until a slot frees up: the new status is published now, not when it next wakes.
+        publish();
+        return machine.progress(Date.now());
+      },
+      { validator: (request: A) => refuseIf(machine.refusal(verb, request, Date.now())) },
+    );
+  steer(approveUpdate, 'approve', (request) => machine.approve(request, Date.now()));
+  steer(pauseUpdate, 'pause', () => machine.pause());
+  steer(resumeUpdate, 'resume', () => machine.resume());
+  steer(cancelUpdate, 'cancel', (request) => machine.requestCancel(request));
+}
+
+/** A refused update: its sender reads the reason (the CLI prints it and exits 2); nothing is written to history. */
+function refuseIf(reason: string | undefined): void {
+  if (reason) throw ApplicationFailure.create({ type: 'RolloutUpdateRefused', message: reason, nonRetryable: true });
+}
+
+/** Publishes the rollout's status (search attribute FleetcmdStatus, when it changed) and its counts (gauge). */
+function publisher(machine: RolloutStateMachine): () => void {
+  // fleetcmd_rollout_targets{rollout,state}: how far each rollout is, for a dashboard.
+  const targetsGauge = metricMeter.createGauge('fleetcmd_rollout_targets', 'int', 'targets', "a rollout's targets by state");
+  let published: RolloutStatus | undefined;
+  return () => {
+    const progress = machine.progress(Date.now());
+    for (const [state, value] of Object.entries(progress.counts)) targetsGauge.set(value, { rollout: progress.rolloutId, state });
+    if (progress.status === published) return;
+    published = progress.status;
+    upsertSearchAttributes([{ key: FleetcmdStatus, value: progress.status }]);
+  };
 }
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
 
-function emptyState(startedAtMs: number): RolloutState {
+function tuningOf(input: RolloutInput): RolloutTuning {
+  const t = { ...DEFAULT_TUNING, ...input.tuning };
+  const whole = (n: number, fallback: number): number => (Number.isInteger(n) && n > 0 ? n : fallback);
   return {
-    total: 0,
-    waveSizes: [],
-    wave: 0,
-    nextIndex: 0,
-    inFlight: {},
-    succeeded: 0,
-    failedIndices: [],
-    canceledIndices: [],
-    failures: [],
-    groups: [],
-    waveDone: [],
-    approvals: [],
-    paused: false,
-    startedAtMs,
+    pageSize: whole(t.pageSize, DEFAULT_TUNING.pageSize),
+    startBatch: whole(t.startBatch, DEFAULT_TUNING.startBatch),
+    cancelBatch: whole(t.cancelBatch, DEFAULT_TUNING.cancelBatch),
+    staleCheckIntervalMs: whole(t.staleCheckIntervalMs, DEFAULT_TUNING.staleCheckIntervalMs),
   };
-}
-
-/** Claims the rollout id, resolves the targets (an activity keeps the list in blob storage) and cuts the waves. */
-async function resolveFleet(input: RolloutInput): Promise<Pick<RolloutState, 'total' | 'waveSizes'>> {
-  await claimRolloutId(input.plan.rolloutId, input.plan.outputContainer);
-  upsertSearchAttributes([
-    { key: FleetcmdRunbook, value: input.plan.runbookName },
-    { key: FleetcmdRolloutId, value: input.plan.rolloutId },
-    { key: FleetcmdStatus, value: 'Resolving' },
-  ]);
-  const { count } = await resolveTargets({ rolloutId: input.plan.rolloutId, selector: input.selector, outputContainer: input.plan.outputContainer });
-  return { total: count, waveSizes: cutWaves(count, input.settings.waves) };
 }
 
 /**
@@ -404,79 +244,6 @@ function scheduledStartMs(): number | undefined {
   return at ? at.getTime() : undefined;
 }
 
-/** The earlier of an absolute window end and one measured from the rollout's start. */
-function windowEnd(settings: RolloutSettings, startedAtMs: number): number | undefined {
-  const ends = [
-    ...(settings.notAfter ? [Date.parse(settings.notAfter)] : []),
-    ...(settings.windowSeconds ? [startedAtMs + settings.windowSeconds * 1000] : []),
-  ];
-  return ends.length ? Math.min(...ends) : undefined;
-}
-
-/** Applies one target's report; a second report of the same target is ignored. */
-function record(state: RolloutState, done: TargetDone): void {
-  if (state.inFlight[done.key] === undefined) return;
-  delete state.inFlight[done.key];
-  const wave = waveOf(state.waveSizes, done.index);
-  state.waveDone[wave] = (state.waveDone[wave] ?? 0) + 1;
-  if (done.state === 'Succeeded') state.succeeded += 1;
-  else if (done.state === 'Canceled') state.canceledIndices.push(done.index);
-  else {
-    state.failedIndices.push(done.index);
-    if (state.failures.length < FAILURES_KEPT) state.failures.push({ key: done.key, reason: done.reason ?? done.signature?.snippet ?? done.state });
-  }
-  if (done.signature) addToGroups(state.groups, done);
-}
-
-function addToGroups(groups: OutcomeGroup[], done: TargetDone): void {
-  const sig = done.signature;
-  if (!sig) return;
-  const same = groups.find(
-    (g) => g.signature.step === sig.step && g.signature.state === sig.state && g.signature.exitCode === sig.exitCode && g.signature.sha256 === sig.sha256 && (sig.sha256 !== undefined || g.signature.snippet === sig.snippet),
-  );
-  if (same) {
-    same.count += 1;
-    if (same.sample.length < 5) same.sample.push(done.key);
-  } else if (groups.length < GROUPS_KEPT) {
-    groups.push({ signature: sig, count: 1, sample: [done.key] });
-  }
-}
-
-function waveOf(sizes: number[], index: number): number {
-  let end = 0;
-  for (let i = 0; i < sizes.length; i++) {
-    end += sizes[i];
-    if (index < end) return i;
-  }
-  return sizes.length - 1;
-}
-
-/** Asks every in-flight target to cancel; each deletes its run commands and reports Canceled. */
-async function cancelInFlight(rolloutId: string, state: RolloutState): Promise<void> {
-  await Promise.all(
-    Object.keys(state.inFlight).map((key) =>
-      getExternalWorkflowHandle(targetWorkflowIdOfKey(rolloutId, key))
-        .cancel()
-        .catch(() => undefined),
-    ),
-  );
-}
-
-function stopReasonOf(state: RolloutState, maxErrors: number, windowClosed: boolean): string {
-  if (state.cancelRequested) return `canceled by ${state.cancelRequested.by}${state.cancelRequested.reason ? `: ${state.cancelRequested.reason}` : ''}`;
-  if (state.failedIndices.length > maxErrors) return `error budget spent: ${state.failedIndices.length} failures, maxErrors ${maxErrors}`;
-  if (windowClosed) return 'maintenance window closed';
-  return 'stopped';
-}
-
-function assertActive(status: RolloutStatus, rolloutId: string, verb: string): void {
-  if (isFinal(status) || status === 'Stopping') throw new Error(`${verb}: rollout ${rolloutId} is ${status}`);
-}
-
-function isFinal(status: RolloutStatus): boolean {
-  return status === 'Completed' || status === 'Stopped' || status === 'Canceled';
-}
-
 /** condition() that also wakes at an absolute deadline; false when the deadline woke it. */
 async function waitUntil(fn: () => boolean, deadlineMs: number | undefined): Promise<boolean> {
   if (deadlineMs === undefined) {
@@ -486,10 +253,4 @@ async function waitUntil(fn: () => boolean, deadlineMs: number | undefined): Pro
   const left = deadlineMs - Date.now();
   if (left <= 0) return fn();
   return condition(fn, left);
-}
-
-function range(from: number, to: number): number[] {
-  const out: number[] = [];
-  for (let i = from; i < to; i++) out.push(i);
-  return out;
 }

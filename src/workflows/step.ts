@@ -116,6 +116,7 @@ export async function runStep(ctx: StepContext, step: StepPlan): Promise<StepRes
       issuedAtMs,
       timeoutInSeconds: step.runCommand.timeoutInSeconds,
       agentGraceSeconds: ctx.agentGraceSeconds,
+      treatFailureAsDeploymentFailure: step.runCommand.treatFailureAsDeploymentFailure,
     });
     result = { ...base, ...fromOutcome(outcome, step), ...(await collect(ctx, address)) };
   } catch (err) {

@@ -5,7 +5,7 @@ import { ComputeClients } from '../../activities/compute';
 import { dedupeAndSort, resolve } from '../../activities/targets';
 import { azureConfigFromEnv } from '../../azure/config';
 import { targetKey, type StepPlan, type TargetRef } from '../../runbook/execution';
-import { cutWaves, resolveCount } from '../../runbook/plan';
+import { MAX_CONCURRENCY, cutWaves, resolveConcurrency, resolveCount } from '../../runbook/plan';
 import type { Runbook } from '../../runbook/runbook';
 import { planRunbook } from '../../runbook/to-plan';
 import { CliError, type CliContext } from '../context';
@@ -76,9 +76,12 @@ function formatPlan(runbook: Runbook, p: { rolloutId: string; generatedId: boole
     next += size;
   });
 
-  const concurrency = Math.max(1, resolveCount(rollout.maxConcurrency, total));
+  const concurrency = resolveConcurrency(rollout.maxConcurrency, total);
   const maxErrors = resolveCount(rollout.maxErrors, total);
-  lines.push(`maxConcurrency: ${JSON.stringify(rollout.maxConcurrency)} -> ${concurrency} target(s) at once`);
+  const asked = resolveCount(rollout.maxConcurrency, total);
+  lines.push(
+    `maxConcurrency: ${JSON.stringify(rollout.maxConcurrency)} -> ${concurrency.count} target(s) at once${concurrency.capped ? ` (capped: ${rollout.maxConcurrency} of ${total} is ${asked}, more than the ${MAX_CONCURRENCY} one rollout keeps in flight)` : ''}`,
+  );
   lines.push(`maxErrors: ${JSON.stringify(rollout.maxErrors)} -> ${maxErrors} failure(s) tolerated; failure ${maxErrors + 1} stops new starts`);
   lines.push(`approval: ${rollout.approval}${APPROVAL_MEANING[rollout.approval]}`);
 

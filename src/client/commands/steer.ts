@@ -71,7 +71,7 @@ function steerCommand(program: Command, ctx: CliContext, verb: Verb, description
           // The rollout's validator said no: its reason is the message.
           if (err instanceof WorkflowUpdateFailedError) {
             const reason = err.cause?.message ?? err.message;
-            // The rollout takes updates once its targets are resolved (its handlers are registered then).
+            // A rollout of an older fleetcmd took updates only once its targets were resolved.
             if (reason.startsWith('No registered handler')) throw new CliError(`${verb}: rollout ${rolloutId} is still resolving its targets; try again in a moment`);
             throw new CliError(reason);
           }

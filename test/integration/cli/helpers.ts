@@ -106,7 +106,7 @@ export async function progress(fleet: Fleet, rolloutId: string): Promise<Rollout
 export async function waitForStatus(fleet: Fleet, rolloutId: string, status: RolloutStatus, timeoutMs = 60_000): Promise<RolloutProgress> {
   return waitFor(
     async () => {
-      // Until its targets are resolved a rollout has no query handler: not there yet.
+      // A rollout without a query handler yet (see progressNow) is not there yet.
       const p = await progress(fleet, rolloutId).catch((err: unknown) => {
         if (err instanceof QueryNotRegisteredError) return undefined;
         throw err;

@@ -1,9 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, fnv1a64Hex } from '../../../src/runbook/hash';
-import { cutWaves, findCycles, resolveCount, runCommandName, specHash, topologicalOrder } from '../../../src/runbook/plan';
+import { MAX_CONCURRENCY, cutWaves, findCycles, resolveConcurrency, resolveCount, runCommandName, specHash, topologicalOrder } from '../../../src/runbook/plan';
 import type { CountOrPercent, Step } from '../../../src/runbook/runbook';
 import { runCommandNameProblem } from '../../../src/runbook/runbook';
+
+describe('resolveConcurrency', () => {
+  it('is at least 1, so a tiny fleet still starts', () => {
+    expect(resolveConcurrency('10%', 0)).toEqual({ count: 1, capped: false });
+  });
+
+  it('takes counts and percentages up to MAX_CONCURRENCY (1000) as they are', () => {
+    expect(MAX_CONCURRENCY).toBe(1000);
+    expect(resolveConcurrency(1000, 5000)).toEqual({ count: 1000, capped: false });
+    expect(resolveConcurrency('20%', 5000)).toEqual({ count: 1000, capped: false });
+  });
+
+  it('caps a percentage that comes to more than 1000, and says so', () => {
+    expect(resolveConcurrency('21%', 5000)).toEqual({ count: 1000, capped: true });
+    expect(resolveConcurrency('100%', 1001)).toEqual({ count: 1000, capped: true });
+  });
+});
 
 describe('resolveCount', () => {
   it('takes a count as it is', () => {
