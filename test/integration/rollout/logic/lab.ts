@@ -8,6 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { LoadTargetsInput, ResolveTargetsInput } from '../../../../src/activities/targets';
 import { targetWorkflowActivities } from '../../../../src/activities/target-workflows';
+import type { ClaimRolloutIdInput, RolloutIdClaim } from '../../../../src/activities/rollout-claim';
 import { failureConverterPath } from '../../../../src/codec';
 import type { RunbookPlan, TargetRef, TargetState } from '../../../../src/runbook/execution';
 import { targetKey, targetWorkflowId } from '../../../../src/runbook/execution';
@@ -94,6 +95,10 @@ const stubActivities = {
       await heldBy(hold.release);
     }
     return fleet.targets.slice(input.offset, input.offset + input.limit);
+  },
+  /** Every lab rollout has an id of its own: the claim is granted (test/integration/rollout/rollout-id-claim.test.ts tests the real one). */
+  async claimRolloutId(input: ClaimRolloutIdInput): Promise<RolloutIdClaim> {
+    return { rolloutId: input.rolloutId, workflowId: input.workflowId, runId: input.runId, claimedAt: new Date().toISOString() };
   },
   ...targetWorkflowActivities(),
 };
