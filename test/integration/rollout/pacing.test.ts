@@ -39,7 +39,7 @@ rollout: { maxConcurrency: 50 }
   const started = Date.now();
   const report = await (await startRollout(fleet.client, { runbook, taskQueue: fleet.taskQueue, poll: TEST_POLL })).result();
   const seconds = (Date.now() - started) / 1000;
-  expect(report.counts).toMatchObject({ Succeeded: TARGETS, Failed: 0 });
+  expect({ counts: report.counts, failures: report.failures }).toMatchObject({ counts: { Succeeded: TARGETS, Failed: 0 }, failures: [] });
 
   const requests = await fleet.admin.requestCounts();
   const writes = TARGETS * 2;
