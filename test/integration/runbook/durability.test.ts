@@ -9,7 +9,7 @@ const vm = (name: string): TargetRef => ({ kind: 'vm', subscriptionId: SUBSCRIPT
 const vmId = (name: string): string => vmResourceId(SUBSCRIPTION, RG, name);
 const machines = (names: string[]) => ({ virtualMachines: names.map((name) => ({ subscriptionId: SUBSCRIPTION, resourceGroup: RG, name })) });
 
-// Two fleets: `steady` runs a 10 s and a 300 s script side by side for the whole file (their
+// Two fleets: `steady` runs a 10 s and a 120 s script side by side for the whole file (their
 // histories are compared in the last test); `crashy` has workers that tests kill.
 let steady: Fleet;
 let crashy: Fleet;
@@ -26,10 +26,10 @@ steps:
 }
 
 beforeAll(async () => {
-  steady = await startFleet({ fleet: machines(['long-10', 'long-300']) });
+  steady = await startFleet({ fleet: machines(['long-10', 'long-120']) });
   crashy = await startFleet({ fleet: machines(['vm-1', 'vm-2', 'vm-3']) });
   await steady.startWorker();
-  for (const seconds of [10, 300]) {
+  for (const seconds of [10, 120]) {
     const entry = { plan: oneStep(`sleep-${seconds}`, `sleep ${seconds}; echo slept ${seconds}`), seconds, target: vm(`long-${seconds}`) };
     await startTarget(steady.client, steady.taskQueue, entry.plan, entry.target);
     long.push(entry);
@@ -124,7 +124,7 @@ steps:
   }
 }, 120_000);
 
-test('a 10 s and a 300 s script write the same number of history events', async () => {
+test('a 10 s and a 120 s script write the same number of history events', async () => {
   const counts: number[] = [];
   for (const entry of long) {
     const handle = steady.client.workflow.getHandle(targetWorkflowId(entry.plan.rolloutId, entry.target));
@@ -133,6 +133,6 @@ test('a 10 s and a 300 s script write the same number of history events', async 
     const { events } = await handle.fetchHistory();
     counts.push(events?.length ?? 0);
   }
-  process.stderr.write(`history events: 10 s script ${counts[0]}, 300 s script ${counts[1]}\n`);
+  process.stderr.write(`history events: 10 s script ${counts[0]}, 120 s script ${counts[1]}\n`);
   expect(counts[1]).toBe(counts[0]);
 }, 400_000);
